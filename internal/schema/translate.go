@@ -1,0 +1,330 @@
+package schema
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Translate rewrites a JSON document of type t from dialect from to dialect
+// to: property names, enum values and "@odata.type" values. Names the schema
+// does not know keep their value and change only their first letter, the
+// rule both services follow. A collection envelope ({"value":[...]}) of an
+// entity type is translated element by element; other annotations are copied.
+//
+// It works in one pass over the bytes, without decoding into maps, because
+// the gateway runs it on every proxied response.
+func Translate(data []byte, t *StructType, from, to Dialect) ([]byte, error) {
+	x := translator{in: data, out: make([]byte, 0, len(data)+len(data)/16), from: from, to: to}
+	x.space()
+	if err := x.value(t, nil, true); err != nil {
+		return nil, err
+	}
+	x.space()
+	if x.pos != len(x.in) {
+		return nil, x.fail("trailing data")
+	}
+	return x.out, nil
+}
+
+// TypeName translates a namespace-qualified type name such as
+// "#microsoft.graph.message" between dialects. On input it also accepts
+// Exchange's own namespace, Microsoft.Exchange.Services.OData.Model.
+func TypeName(name string, to Dialect) (string, bool) {
+	hash := strings.HasPrefix(name, "#")
+	short := name[strings.LastIndexByte(name, '.')+1:]
+	t := typesByName[strings.ToLower(short)]
+	if t == nil {
+		return name, false
+	}
+	out := t.FullName(to)
+	if hash {
+		out = "#" + out
+	}
+	return out, true
+}
+
+var typesByName = map[string]*StructType{}
+
+// Register makes t known to TypeName. Types of this package register
+// themselves; other packages may add derived types.
+func Register(types ...*StructType) {
+	for _, t := range types {
+		typesByName[strings.ToLower(t.Graph)] = t
+	}
+}
+
+func init() {
+	Register(Message, MailFolder, Recipient, EmailAddress, ItemBody, FollowupFlag,
+		DateTimeTimeZone, InternetMessageHeader)
+}
+
+type translator struct {
+	in       []byte
+	pos      int
+	out      []byte
+	from, to Dialect
+}
+
+// ErrSyntax reports a malformed JSON document.
+var ErrSyntax = errors.New("malformed JSON")
+
+func (x *translator) fail(what string) error {
+	return fmt.Errorf("%w: %s at offset %d", ErrSyntax, what, x.pos)
+}
+
+func (x *translator) space() {
+	for x.pos < len(x.in) {
+		switch x.in[x.pos] {
+		case ' ', '\t', '\r', '\n':
+			x.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value translates one JSON value. t is the structured type expected for an
+// object (nil: unknown), p the property it is the value of (for enums), and
+// top marks the document root, where a collection envelope may appear.
+func (x *translator) value(t *StructType, p *Property, top bool) error {
+	if x.pos >= len(x.in) {
+		return x.fail("unexpected end")
+	}
+	switch c := x.in[x.pos]; {
+	case c == '{':
+		return x.object(t, top)
+	case c == '[':
+		return x.array(t, p)
+	case c == '"':
+		if p != nil && p.Kind == Enum {
+			s, err := x.str()
+			if err != nil {
+				return err
+			}
+			if m, ok := p.Enum.Canonical(s); ok {
+				s = p.Enum.Value(x.to, m)
+			}
+			x.out = appendString(x.out, s)
+			return nil
+		}
+		return x.copyString()
+	default:
+		return x.copyScalar()
+	}
+}
+
+func (x *translator) array(t *StructType, p *Property) error {
+	x.out = append(x.out, '[')
+	x.pos++
+	x.space()
+	if x.pos < len(x.in) && x.in[x.pos] == ']' {
+		x.pos++
+		x.out = append(x.out, ']')
+		return nil
+	}
+	for {
+		x.space()
+		if err := x.value(t, p, false); err != nil {
+			return err
+		}
+		x.space()
+		if x.pos >= len(x.in) {
+			return x.fail("unterminated array")
+		}
+		switch x.in[x.pos] {
+		case ',':
+			x.out = append(x.out, ',')
+			x.pos++
+		case ']':
+			x.out = append(x.out, ']')
+			x.pos++
+			return nil
+		default:
+			return x.fail("expected , or ]")
+		}
+	}
+}
+
+func (x *translator) object(t *StructType, top bool) error {
+	x.out = append(x.out, '{')
+	x.pos++
+	x.space()
+	if x.pos < len(x.in) && x.in[x.pos] == '}' {
+		x.pos++
+		x.out = append(x.out, '}')
+		return nil
+	}
+	for first := true; ; first = false {
+		x.space()
+		if x.pos >= len(x.in) || x.in[x.pos] != '"' {
+			return x.fail("expected a property name")
+		}
+		key, err := x.str()
+		if err != nil {
+			return err
+		}
+		x.space()
+		if x.pos >= len(x.in) || x.in[x.pos] != ':' {
+			return x.fail("expected :")
+		}
+		x.pos++
+		x.space()
+		if !first {
+			x.out = append(x.out, ',')
+		}
+		if err := x.member(t, key, top); err != nil {
+			return err
+		}
+		x.space()
+		if x.pos >= len(x.in) {
+			return x.fail("unterminated object")
+		}
+		switch x.in[x.pos] {
+		case ',':
+			x.pos++
+		case '}':
+			x.pos++
+			x.out = append(x.out, '}')
+			return nil
+		default:
+			return x.fail("expected , or }")
+		}
+	}
+}
+
+// member writes one "key": value pair of an object of type t.
+func (x *translator) member(t *StructType, key string, top bool) error {
+	if strings.HasPrefix(key, "@") || strings.Contains(key, "@odata.") {
+		x.out = appendString(x.out, key)
+		x.out = append(x.out, ':')
+		if strings.HasSuffix(key, "odata.type") && x.pos < len(x.in) && x.in[x.pos] == '"' {
+			s, err := x.str()
+			if err != nil {
+				return err
+			}
+			s, _ = TypeName(s, x.to)
+			x.out = appendString(x.out, s)
+			return nil
+		}
+		return x.value(nil, nil, false)
+	}
+	var p *Property
+	if t != nil {
+		p = t.Prop(x.from, key)
+	}
+	if p == nil && top && t != nil && t.Table != "" && strings.EqualFold(key, "value") {
+		x.out = appendString(x.out, "value")
+		x.out = append(x.out, ':')
+		return x.value(t, nil, false)
+	}
+	if p == nil {
+		x.out = appendString(x.out, x.rename(key))
+		x.out = append(x.out, ':')
+		return x.value(nil, nil, false)
+	}
+	x.out = appendString(x.out, p.Name(x.to))
+	x.out = append(x.out, ':')
+	return x.value(p.Type, p, false)
+}
+
+func (x *translator) rename(key string) string {
+	if x.to == REST {
+		return Pascal(key)
+	}
+	return Camel(key)
+}
+
+// str reads a JSON string and returns its decoded text.
+func (x *translator) str() (string, error) {
+	start := x.pos
+	x.pos++
+	simple := true
+	for x.pos < len(x.in) {
+		switch c := x.in[x.pos]; {
+		case c == '"':
+			x.pos++
+			if simple {
+				return string(x.in[start+1 : x.pos-1]), nil
+			}
+			var s string
+			if err := json.Unmarshal(x.in[start:x.pos], &s); err != nil {
+				return "", x.fail("bad string")
+			}
+			return s, nil
+		case c == '\\':
+			simple = false
+			x.pos += 2
+		case c < 0x20:
+			return "", x.fail("control character in string")
+		default:
+			x.pos++
+		}
+	}
+	return "", x.fail("unterminated string")
+}
+
+func (x *translator) copyString() error {
+	start := x.pos
+	x.pos++
+	for x.pos < len(x.in) {
+		switch c := x.in[x.pos]; {
+		case c == '"':
+			x.pos++
+			x.out = append(x.out, x.in[start:x.pos]...)
+			return nil
+		case c == '\\':
+			x.pos += 2
+		case c < 0x20:
+			return x.fail("control character in string")
+		default:
+			x.pos++
+		}
+	}
+	return x.fail("unterminated string")
+}
+
+// copyScalar copies a number, true, false or null after checking its form.
+func (x *translator) copyScalar() error {
+	start := x.pos
+	for x.pos < len(x.in) {
+		c := x.in[x.pos]
+		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			break
+		}
+		x.pos++
+	}
+	tok := x.in[start:x.pos]
+	switch string(tok) {
+	case "true", "false", "null":
+	default:
+		var n json.Number
+		if len(tok) == 0 || json.Unmarshal(tok, &n) != nil {
+			return x.fail("bad literal")
+		}
+	}
+	x.out = append(x.out, tok...)
+	return nil
+}
+
+// appendString appends s as a JSON string. Keys and enum values are plain
+// ASCII in practice; anything else goes through encoding/json.
+func appendString(out []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf || c == '<' || c == '>' || c == '&' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		out = append(out, '"')
+		out = append(out, s...)
+		return append(out, '"')
+	}
+	b, _ := json.Marshal(s)
+	return append(out, b...)
+}
