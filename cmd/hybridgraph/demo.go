@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/demo"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	o := demo.Options{Out: stdout}
+	fs.StringVar(&o.Data, "data", DefaultData, "data `directory` (created and seeded on first start)")
+	fs.StringVar(&o.CloudAddr, "cloud-addr", "127.0.0.1:5080", "listen address of the cloud side (Graph, tokens)")
+	fs.StringVar(&o.OnPremAddr, "onprem-addr", "127.0.0.1:5443", "listen address of the on-prem server")
+	fs.StringVar(&o.CloudSMTPAddr, "cloud-smtp-addr", "127.0.0.1:5025",
+		"listen address of the cloud's SMTP receiver (mail from on premises)")
+	fs.StringVar(&o.OnPremSMTP, "onprem-smtp-addr", "127.0.0.1:5026",
+		"listen address of the on-prem SMTP receiver (mail from the cloud)")
+	fs.DurationVar(&o.ProxyTimeout, "proxy-timeout", demo.DefaultProxyTimeout,
+		"how long the gateway waits for the on-prem server")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *level)
+	if err != nil {
+		return err
+	}
+	o.Log = log
+	if o.ProxyTimeout <= 0 || o.ProxyTimeout > 10*time.Minute {
+		return errProxyTimeout
+	}
+	return demo.Run(ctx, o)
+}
+
+var errProxyTimeout = errors.New("--proxy-timeout: want a duration above 0 and at most 10m")

@@ -1,0 +1,222 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/auth"
+	"github.com/hybridgraph/hybridgraph/internal/autodiscover"
+	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/graph"
+	"github.com/hybridgraph/hybridgraph/internal/hybrid"
+	"github.com/hybridgraph/hybridgraph/internal/mailapi"
+	"github.com/hybridgraph/hybridgraph/internal/mailflow"
+	"github.com/hybridgraph/hybridgraph/internal/odata"
+	"github.com/hybridgraph/hybridgraph/internal/onprem"
+	"github.com/hybridgraph/hybridgraph/internal/outlookrest"
+	"github.com/hybridgraph/hybridgraph/internal/schema"
+)
+
+// DefaultProxyTimeout bounds one proxied call to the on-prem server.
+const DefaultProxyTimeout = 30 * time.Second
+
+// system is the running demo: both sides, their servers and workers.
+type system struct {
+	cloud, prem *deploy.Premises
+	issuer      *auth.Issuer
+	servers     []*http.Server
+	smtp        []*mailflow.Server
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	log         *slog.Logger
+}
+
+// start opens both premises and serves them on the listeners.
+func start(ctx context.Context, l layout, d *deploy.Deployment, ls *listeners,
+	o Options) (*system, error) {
+	s := &system{log: o.Log}
+	var err error
+	if s.cloud, err = l.Open(directory.Cloud, d.CloudDatabases); err != nil {
+		return nil, err
+	}
+	if s.prem, err = l.Open(directory.OnPrem, d.OnPremDatabases); err != nil {
+		s.cloud.Close()
+		return nil, err
+	}
+	key, err := auth.LoadOrCreateKey(l.KeyDir())
+	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	s.issuer = &auth.Issuer{Key: key, TenantID: d.TenantID, Domains: []string{d.Domain},
+		BaseURL: d.CloudURL, Apps: auth.NewAppRegistry(l.KeyDir())}
+
+	cloudHandler := s.cloudHandler(d, o)
+	s.serve(cloudHandler, ls.cloud)
+
+	premHandler, err := s.onPremHandler(ctx, l, d)
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.serve(premHandler, ls.onprem)
+
+	wctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.mailFlow(wctx, d, ls)
+	return s, nil
+}
+
+func (s *system) serve(h http.Handler, ln net.Listener) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.servers = append(s.servers, srv)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		serveHTTP(srv, ln, s.log)
+	}()
+}
+
+// cloudHandler is the cloud's HTTP surface: token service, Graph, health.
+func (s *system) cloudHandler(d *deploy.Deployment, o Options) http.Handler {
+	timeout := o.ProxyTimeout
+	if timeout <= 0 {
+		timeout = DefaultProxyTimeout
+	}
+	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 128,
+		IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: timeout}
+	router := hybrid.NewRouter(hybrid.Options{
+		Connectors: []hybrid.Connector{{
+			Name:                 "OnPremisesConnector",
+			TargetAddressDomains: []string{d.Domain},
+			DiscoveryEndpoint:    d.OnPremURL + "/autodiscover/autodiscover.svc",
+			Enabled:              true,
+		}},
+		Discovery: &autodiscover.Client{HTTP: &http.Client{Timeout: timeout, Transport: transport}},
+		Tokens:    s.issuer,
+		HTTP:      &http.Client{Transport: transport},
+		Timeout:   timeout,
+		Log:       s.log,
+	})
+	gs := &graph.Server{
+		Directory: s.cloud.Directory,
+		Auth: auth.NewValidator(s.issuer.Key, s.issuer.IssuerURL(), d.TenantID,
+			[]string{auth.GraphResource, auth.GraphAppID}),
+		Mail:      &mailapi.Face{Dialect: schema.Graph, Engine: s.cloud.Engine, Limits: odata.DefaultLimits},
+		Router:    router,
+		PublicURL: d.CloudURL,
+		Log:       s.log,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.Handle("/v1.0/", gs.Handler())
+	mux.Handle("/beta/", gs.Handler())
+	mux.Handle("/", s.issuer.Handler())
+	return mux
+}
+
+// onPremHandler is the on-prem server: it trusts the cloud's token
+// service through its published JWK Set, as Exchange trusts its auth server.
+func (s *system) onPremHandler(ctx context.Context, l layout, d *deploy.Deployment) (
+	http.Handler, error) {
+	topo, err := onprem.LoadTopology(l.TopologyFile())
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(d.OnPremURL)
+	if err != nil {
+		return nil, fmt.Errorf("on-prem URL: %w", err)
+	}
+	s2s, err := auth.NewS2SValidator(ctx, s.issuer.JWKSURL(), s.issuer.IssuerURL(),
+		d.TenantID, u.Host)
+	if err != nil {
+		return nil, fmt.Errorf("on-prem token validation: %w", err)
+	}
+	h := &onprem.Handler{Topology: topo, Directory: s.prem.Directory, PublicURL: d.OnPremURL,
+		Log: s.log}
+	h.REST = &outlookrest.Server{
+		Directory:  s.prem.Directory,
+		Auth:       s2s,
+		Mail:       &mailapi.Face{Dialect: schema.REST, Engine: s.prem.Engine, Limits: odata.DefaultLimits},
+		ServesREST: h.ServesREST,
+		PublicURL:  d.OnPremURL,
+		Log:        s.log,
+	}
+	return h.HTTP(), nil
+}
+
+// mailFlow starts each side's SMTP receiver and its queue, which delivers
+// to the other side's receiver.
+func (s *system) mailFlow(ctx context.Context, d *deploy.Deployment, ls *listeners) {
+	for _, side := range []struct {
+		p         *deploy.Premises
+		ln        net.Listener
+		smartHost string
+	}{
+		{s.cloud, ls.cloudSMTP, d.OnPremSMTP},
+		{s.prem, ls.onpremSMTP, d.CloudSMTP},
+	} {
+		p := side.p
+		srv := mailflow.NewServer(side.ln.Addr().String(), p.Engine.DeliverTo, p.Engine.Accepts)
+		s.smtp = append(s.smtp, srv)
+		ln := side.ln
+		s.wg.Add(2)
+		go func() {
+			defer s.wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("smtp server stopped", "err", err)
+			}
+		}()
+		q := mailflow.NewQueue(p.Stores, side.smartHost)
+		go func() {
+			defer s.wg.Done()
+			if err := q.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Error("mail queue stopped", "err", err)
+			}
+		}()
+	}
+}
+
+// stop shuts the servers down gracefully, then closes the databases.
+func (s *system) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	for _, srv := range s.servers {
+		errs = append(errs, srv.Shutdown(ctx))
+	}
+	for _, srv := range s.smtp {
+		errs = append(errs, srv.Close())
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	errs = append(errs, s.closeStores())
+	return errors.Join(errs...)
+}
+
+func (s *system) closeStores() error {
+	var errs []error
+	if s.cloud != nil {
+		errs = append(errs, s.cloud.Close())
+	}
+	if s.prem != nil {
+		errs = append(errs, s.prem.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}

@@ -1,0 +1,179 @@
+// Package directory holds the users of an organisation and where each
+// mailbox lives: on which premises, in which mailbox database, under which
+// mailbox GUID. Each premises keeps its own directory (the cloud's is fed by
+// directory sync from on premises). The router reads the cloud's to decide
+// whether a request is served locally or proxied; the mail flow reads it to
+// decide where a recipient's copy goes.
+//
+// Recipient types follow Exchange (exchange-hybrid.md §3.1): a mailbox on
+// this premises is a UserMailbox; an on-prem mailbox seen from the cloud is
+// a MailUser whose TargetAddress is its on-prem address; a cloud mailbox seen
+// from on premises is a RemoteUserMailbox.
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hybridgraph/hybridgraph/internal/mailbox"
+	"github.com/hybridgraph/hybridgraph/internal/store"
+
+	_ "modernc.org/sqlite" // the embedded SQL driver
+)
+
+// Premises says where a mailbox lives.
+type Premises string
+
+const (
+	Cloud  Premises = "cloud"
+	OnPrem Premises = "onprem"
+)
+
+// Recipient types (msExchRecipientTypeDetails names).
+const (
+	UserMailbox       = "UserMailbox"
+	MailUser          = "MailUser"
+	RemoteUserMailbox = "RemoteUserMailbox"
+)
+
+// User is one directory entry.
+type User struct {
+	ObjectID      string // directory object GUID
+	UPN           string
+	Mail          string // primary SMTP address
+	DisplayName   string
+	Premises      Premises
+	RecipientType string
+	Database      string // mailbox database, for mailboxes on this premises
+	MailboxGUID   string // Exchange's ExchangeGuid
+	TargetAddress string // where mail and requests for a remote mailbox go
+}
+
+// Ref is the mailbox engine's name for u's mailbox.
+func (u User) Ref() mailbox.Ref {
+	return mailbox.Ref{ID: u.MailboxGUID, Address: u.Mail, Database: u.Database}
+}
+
+// Directory is a directory stored in SQLite.
+type Directory struct {
+	db   *sql.DB
+	side Premises
+}
+
+// ErrNotFound is returned when no user matches.
+var ErrNotFound = store.ErrNotFound
+
+// Open opens (creating if needed) the directory at path, kept by premises
+// side.
+func Open(path string, side Premises) (*Directory, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create directory folder: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open directory: %w", err)
+	}
+	const ddl = `CREATE TABLE IF NOT EXISTS users (
+		object_id TEXT PRIMARY KEY,
+		upn TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		mail TEXT NOT NULL UNIQUE COLLATE NOCASE,
+		display_name TEXT NOT NULL,
+		premises TEXT NOT NULL,
+		recipient_type TEXT NOT NULL,
+		database_name TEXT NOT NULL DEFAULT '',
+		mailbox_guid TEXT NOT NULL DEFAULT '',
+		target_address TEXT NOT NULL DEFAULT '')`
+	if _, err := db.Exec(ddl); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create directory tables: %w", err)
+	}
+	return &Directory{db: db, side: side}, nil
+}
+
+// Close closes the directory.
+func (d *Directory) Close() error { return d.db.Close() }
+
+// Put adds or replaces u (matched by object id).
+func (d *Directory) Put(ctx context.Context, u User) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO users (object_id, upn, mail, display_name,
+		premises, recipient_type, database_name, mailbox_guid, target_address)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (object_id) DO UPDATE SET upn=excluded.upn, mail=excluded.mail,
+		display_name=excluded.display_name, premises=excluded.premises,
+		recipient_type=excluded.recipient_type, database_name=excluded.database_name,
+		mailbox_guid=excluded.mailbox_guid, target_address=excluded.target_address`,
+		u.ObjectID, u.UPN, u.Mail, u.DisplayName, string(u.Premises), u.RecipientType,
+		u.Database, u.MailboxGUID, u.TargetAddress)
+	if err != nil {
+		return fmt.Errorf("put user %s: %w", u.UPN, err)
+	}
+	return nil
+}
+
+const userColumns = `object_id, upn, mail, display_name, premises, recipient_type,
+	database_name, mailbox_guid, target_address`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var premises string
+	err := row.Scan(&u.ObjectID, &u.UPN, &u.Mail, &u.DisplayName, &premises, &u.RecipientType,
+		&u.Database, &u.MailboxGUID, &u.TargetAddress)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	u.Premises = Premises(premises)
+	return u, err
+}
+
+// Lookup finds a user by object id, user principal name or SMTP address,
+// ignoring case: every form Graph accepts in /users/{id | userPrincipalName}.
+func (d *Directory) Lookup(ctx context.Context, key string) (User, error) {
+	row := d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
+		WHERE object_id = ? COLLATE NOCASE OR upn = ? OR mail = ? LIMIT 1`,
+		key, key, key)
+	u, err := scanUser(row)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("look up user: %w", err)
+	}
+	return u, err
+}
+
+// All lists every user, ordered by UPN.
+func (d *Directory) All(ctx context.Context) ([]User, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY upn`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var users []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
+// Locate implements mailbox.Directory: a mailbox of this directory's own
+// premises is local; any other known address belongs to the other side.
+func (d *Directory) Locate(ctx context.Context, address string) (mailbox.Location, error) {
+	u, err := d.Lookup(ctx, strings.TrimSpace(address))
+	if errors.Is(err, ErrNotFound) {
+		return mailbox.Location{}, mailbox.ErrUnknownRecipient
+	}
+	if err != nil {
+		return mailbox.Location{}, err
+	}
+	if u.Premises == d.side && u.Database != "" {
+		return mailbox.Location{Local: true, Mailbox: u.Ref()}, nil
+	}
+	return mailbox.Location{}, nil
+}

@@ -1,0 +1,226 @@
+package mailapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/hybridgraph/hybridgraph/internal/httpserver"
+	"github.com/hybridgraph/hybridgraph/internal/odata"
+	"github.com/hybridgraph/hybridgraph/internal/schema"
+	"github.com/hybridgraph/hybridgraph/internal/store"
+)
+
+// newestFirst is the order of a message list without $orderby: Graph lists
+// messages by receivedDateTime, newest first (graph-api.md §3.2).
+var newestFirst = func() store.Order {
+	col, _, _ := schema.Message.Resolve(schema.Graph, "receivedDateTime")
+	return store.Order{Column: col.Name, Desc: true}
+}()
+
+func (f *Face) messageList(c *Call, res resource) error {
+	switch c.R.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		return f.createMessage(c, res)
+	default:
+		return methodNotAllowed()
+	}
+
+	q, err := odata.Parse(c.R.URL.Query(), schema.Message, f.Dialect, f.Limits)
+	if err != nil {
+		return err
+	}
+	q.DefaultOrder(newestFirst)
+
+	ctx := c.R.Context()
+	items, err := f.Engine.ListMessages(ctx, c.Mailbox, res.folder, q.Store)
+	if err != nil {
+		return engineError(err)
+	}
+	count := -1
+	if q.Count {
+		cq := q.Store
+		cq.Top, cq.Skip = 0, 0
+		if count, err = f.Engine.CountMessages(ctx, c.Mailbox, res.folder, cq); err != nil {
+			return engineError(err)
+		}
+	}
+
+	page, more := odata.Page(items, q)
+	shaped := make([][]byte, len(page))
+	for i, it := range page {
+		if shaped[i], err = odata.Shape(it.Doc, schema.Message, f.Dialect, q.Select); err != nil {
+			return err
+		}
+	}
+	next := ""
+	if more {
+		next = odata.NextLink(c.RequestURL, q)
+	}
+	ctxURL := c.ContextBase + contextPath(res.path) + selectSuffix(q.Select, f.Dialect)
+	return writeJSON(c.W, http.StatusOK, collection(ctxURL, count, shaped, next))
+}
+
+func selectSuffix(sel []*schema.Property, d schema.Dialect) string {
+	if sel == nil {
+		return ""
+	}
+	return "(" + odata.SelectList(sel, d) + ")"
+}
+
+func (f *Face) messageItem(c *Call, res resource) error {
+	ctx := c.R.Context()
+	switch c.R.Method {
+	case http.MethodGet:
+		q, err := odata.Parse(c.R.URL.Query(), schema.Message, f.Dialect, f.Limits)
+		if err != nil {
+			return err
+		}
+		it, err := f.Engine.Message(ctx, c.Mailbox, res.message)
+		if err != nil {
+			return engineError(err)
+		}
+		if err := f.inFolder(c, res, it); err != nil {
+			return err
+		}
+		return f.writeMessage(c, res, http.StatusOK, it, q.Select)
+	case http.MethodPatch:
+		body, err := f.body(c, schema.Message)
+		if err != nil {
+			return err
+		}
+		it, err := f.Engine.UpdateMessage(ctx, c.Mailbox, res.message, body,
+			c.R.Header.Get("If-Match"))
+		if err != nil {
+			return engineError(err)
+		}
+		return f.writeMessage(c, res, http.StatusOK, it, nil)
+	case http.MethodDelete:
+		if err := f.Engine.DeleteMessage(ctx, c.Mailbox, res.message); err != nil {
+			return engineError(err)
+		}
+		c.W.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return methodNotAllowed()
+}
+
+// inFolder answers 404 when a message is asked for under a folder that
+// does not hold it (mailFolders/{a}/messages/{id} with id in folder b).
+func (f *Face) inFolder(c *Call, res resource, it store.Item) error {
+	if res.folder == "" {
+		return nil
+	}
+	folder, err := f.Engine.Folder(c.R.Context(), c.Mailbox, res.folder)
+	if err != nil {
+		return engineError(err)
+	}
+	if folder.ID != it.FolderID {
+		return engineError(store.ErrNotFound)
+	}
+	return nil
+}
+
+func (f *Face) createMessage(c *Call, res resource) error {
+	body, err := f.body(c, schema.Message)
+	if err != nil {
+		return err
+	}
+	it, err := f.Engine.CreateDraft(c.R.Context(), c.Mailbox, res.folder, body)
+	if err != nil {
+		return engineError(err)
+	}
+	return f.writeMessage(c, res, http.StatusCreated, it, nil)
+}
+
+func (f *Face) writeMessage(c *Call, res resource, status int, it store.Item,
+	sel []*schema.Property) error {
+	shaped, err := odata.Shape(it.Doc, schema.Message, f.Dialect, sel)
+	if err != nil {
+		return err
+	}
+	path := res.path
+	if res.kind == messageList && len(path) > 0 {
+		// A create answers with the entity of the collection it was posted to.
+		path = path[:len(path)-1]
+		path = append(path, Segment{Name: res.path[len(res.path)-1].Name})
+	} else if len(path) > 0 {
+		last := path[len(path)-1]
+		path = append(path[:len(path)-1:len(path)-1], Segment{Name: last.Name})
+	}
+	ctxURL := c.ContextBase + contextPath(path) + selectSuffix(sel, f.Dialect) + "/$entity"
+	if it.ChangeKey != "" {
+		c.W.Header().Set("ETag", `W/"`+it.ChangeKey+`"`)
+	}
+	return writeJSON(c.W, status, entity(ctxURL, shaped))
+}
+
+func (f *Face) send(c *Call, res resource) error {
+	if c.R.Method != http.MethodPost {
+		return methodNotAllowed()
+	}
+	if err := f.Engine.Send(c.R.Context(), c.Mailbox, res.message); err != nil {
+		return engineError(err)
+	}
+	c.W.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+func (f *Face) sendMail(c *Call) error {
+	if c.R.Method != http.MethodPost {
+		return methodNotAllowed()
+	}
+	body, err := f.body(c, schema.SendMailParams)
+	if err != nil {
+		return err
+	}
+	var params struct {
+		Message         json.RawMessage `json:"message"`
+		SaveToSentItems *bool           `json:"saveToSentItems"`
+	}
+	if err := json.Unmarshal(body, &params); err != nil {
+		return httpserver.Wrap(err, http.StatusBadRequest, "RequestBodyRead",
+			"The request body of sendMail is not valid: "+jsonProblem(err))
+	}
+	if len(params.Message) == 0 || string(params.Message) == "null" {
+		return httpserver.Errorf(http.StatusBadRequest, "ErrorInvalidParameter",
+			"The value of the parameter 'Message' is empty.")
+	}
+	save := params.SaveToSentItems == nil || *params.SaveToSentItems
+	if err := f.Engine.SendMail(c.R.Context(), c.Mailbox, params.Message, save); err != nil {
+		return engineError(err)
+	}
+	c.W.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// body reads a JSON request body of type t and returns it in Graph-canonical
+// names (a REST body is translated first).
+func (f *Face) body(c *Call, t *schema.StructType) ([]byte, error) {
+	body, err := httpserver.ReadBody(c.R)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) == 0 {
+		return nil, httpserver.Errorf(http.StatusBadRequest, "RequestBodyRead",
+			"The request body is empty; a JSON object is expected.")
+	}
+	if f.Dialect != schema.Graph {
+		body, err = schema.Translate(body, t, f.Dialect, schema.Graph)
+	} else {
+		body, err = schema.Translate(body, t, schema.Graph, schema.Graph)
+	}
+	if err != nil {
+		return nil, httpserver.Wrap(err, http.StatusBadRequest, "RequestBodyRead",
+			"The request body is not valid JSON.")
+	}
+	return body, nil
+}
+
+// jsonProblem describes a JSON decoding failure without echoing the body.
+func jsonProblem(err error) string {
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		return "the property '" + te.Field + "' has the wrong type."
+	}
+	return "it is not a valid JSON object."
+}

@@ -1,0 +1,83 @@
+package mailapi
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/hybridgraph/hybridgraph/internal/httpserver"
+)
+
+// Segment is one segment of an OData resource path: a name with an optional
+// key, as in "messages", "messages('AAMk')" or "messages/AAMk" (the second
+// form puts the key in its own segment, which the resolver pairs up).
+type Segment struct {
+	Name   string // as sent
+	Key    string // unescaped key inside parentheses, if any
+	HasKey bool
+}
+
+// Is reports whether the segment's name is name, ignoring case: Graph and
+// Outlook REST match segment names case-insensitively (graph-api.md §1).
+func (s Segment) Is(name string) bool { return strings.EqualFold(s.Name, name) }
+
+// MaxSegments bounds the depth of a resource path.
+const MaxSegments = 16
+
+// SplitPath splits an escaped URL path (r.URL.EscapedPath()) into
+// segments. Each segment is split on "/" before unescaping, so that "%2F"
+// inside an id stays part of the id (Graph ids are base64 and may hold "/").
+func SplitPath(escaped string) ([]Segment, error) {
+	raw := strings.Split(strings.Trim(escaped, "/"), "/")
+	if len(raw) > MaxSegments {
+		return nil, httpserver.Errorf(http.StatusBadRequest, "BadRequest",
+			"The resource path has more than %d segments.", MaxSegments)
+	}
+	segs := make([]Segment, 0, len(raw))
+	for _, r := range raw {
+		if r == "" {
+			continue
+		}
+		s, err := parseSegment(r)
+		if err != nil {
+			return nil, err
+		}
+		segs = append(segs, s)
+	}
+	return segs, nil
+}
+
+// parseSegment reads name, name('key') or name(key). A key in quotes has
+// its doubled quotes undone (OData ABNF, keyPredicate).
+func parseSegment(raw string) (Segment, error) {
+	bad := func() (Segment, error) {
+		return Segment{}, httpserver.Errorf(http.StatusBadRequest, "BadRequest",
+			"The resource path segment is malformed.")
+	}
+	open := strings.IndexByte(raw, '(')
+	if open < 0 {
+		name, err := url.PathUnescape(raw)
+		if err != nil {
+			return bad()
+		}
+		return Segment{Name: name}, nil
+	}
+	if !strings.HasSuffix(raw, ")") {
+		return bad()
+	}
+	name, err := url.PathUnescape(raw[:open])
+	if err != nil {
+		return bad()
+	}
+	key, err := url.PathUnescape(raw[open+1 : len(raw)-1])
+	if err != nil {
+		return bad()
+	}
+	if strings.HasPrefix(key, "'") {
+		if len(key) < 2 || !strings.HasSuffix(key, "'") {
+			return bad()
+		}
+		key = strings.ReplaceAll(key[1:len(key)-1], "''", "'")
+	}
+	return Segment{Name: name, Key: key, HasKey: true}, nil
+}
