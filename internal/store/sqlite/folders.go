@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/hybridgraph/hybridgraph/internal/store"
+)
+
+// CreateMailbox adds a mailbox; an existing id is ErrConflict.
+func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) error {
+	_, err := db.write.ExecContext(ctx,
+		`INSERT INTO mailboxes (id, address, display_name) VALUES (?, ?, ?)`,
+		m.ID, m.Address, m.DisplayName)
+	if err != nil {
+		return storeError(err, "create mailbox")
+	}
+	return nil
+}
+
+// Mailbox returns the mailbox with id, or ErrNotFound.
+func (db *DB) Mailbox(ctx context.Context, id string) (store.Mailbox, error) {
+	m := store.Mailbox{ID: id}
+	err := db.read.QueryRowContext(ctx,
+		`SELECT address, display_name FROM mailboxes WHERE id = ?`, id).
+		Scan(&m.Address, &m.DisplayName)
+	if err != nil {
+		return store.Mailbox{}, notFound(err, "mailbox")
+	}
+	return m, nil
+}
+
+// CreateFolder adds a folder. A duplicate id, a second folder with the
+// same well-known name, or a sibling with the same display name is
+// ErrConflict; a missing mailbox is ErrNotFound.
+func (db *DB) CreateFolder(ctx context.Context, f store.Folder) error {
+	_, err := db.write.ExecContext(ctx,
+		`INSERT INTO folders (mailbox_id, id, parent_id, display_name, well_known, is_hidden)
+		 VALUES (?, ?, ?, ?, ?, ?)`,
+		f.MailboxID, f.ID, f.ParentID, f.DisplayName, strings.ToLower(f.WellKnown), f.IsHidden)
+	if err != nil {
+		return storeError(err, "create folder")
+	}
+	return nil
+}
+
+// folderSelect reads a folder with its counts. The counts are correlated
+// subqueries answered from indexes: folders_sibling_name for children,
+// messages_folder_received for the total, messages_folder_unread for the
+// unread count.
+const folderSelect = `SELECT f.mailbox_id, f.id, f.parent_id, f.display_name, f.well_known,
+	f.is_hidden,
+	(SELECT COUNT(*) FROM folders c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.id),
+	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id),
+	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id
+		AND m.is_read = 0)
+	FROM folders f `
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanFolder(row scanner) (store.Folder, error) {
+	var f store.Folder
+	err := row.Scan(&f.MailboxID, &f.ID, &f.ParentID, &f.DisplayName, &f.WellKnown,
+		&f.IsHidden, &f.ChildFolderCount, &f.TotalItemCount, &f.UnreadItemCount)
+	return f, err
+}
+
+// Folder returns a folder by id, or ErrNotFound.
+func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, error) {
+	row := db.read.QueryRowContext(ctx,
+		folderSelect+`WHERE f.mailbox_id = ? AND f.id = ?`, mailboxID, id)
+	f, err := scanFolder(row)
+	if err != nil {
+		return store.Folder{}, notFound(err, "folder")
+	}
+	return f, nil
+}
+
+// FolderByWellKnown returns the folder with a well-known name (any case),
+// or ErrNotFound.
+func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder, error) {
+	row := db.read.QueryRowContext(ctx,
+		folderSelect+`WHERE f.mailbox_id = ? AND f.well_known = ?`,
+		mailboxID, strings.ToLower(name))
+	f, err := scanFolder(row)
+	if err != nil {
+		return store.Folder{}, notFound(err, "folder "+name)
+	}
+	return f, nil
+}
+
+// Folders lists the children of parentID by display name; "" lists the
+// children of the root folder (the one without a parent).
+func (db *DB) Folders(ctx context.Context, mailboxID, parentID string) ([]store.Folder, error) {
+	parent := `?`
+	args := []any{mailboxID, parentID}
+	if parentID == "" {
+		parent = `(SELECT id FROM folders WHERE mailbox_id = ? AND parent_id = '' LIMIT 1)`
+		args = []any{mailboxID, mailboxID}
+	}
+	rows, err := db.read.QueryContext(ctx, folderSelect+
+		`WHERE f.mailbox_id = ? AND f.parent_id = `+parent+` ORDER BY f.display_name, f.id`,
+		args...)
+	if err != nil {
+		return nil, fmt.Errorf("list folders: %w", err)
+	}
+	defer rows.Close()
+	return collect(rows, scanFolder)
+}
+
+// collect scans every row with scan.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	return out, nil
+}
