@@ -121,7 +121,8 @@ func (c *Client) Discover(ctx context.Context, endpoint, email, protocol string)
 	}
 }
 
-func (c *Client) run(ctx context.Context, key cacheKey, f *flight, endpoint, email, protocol string) {
+func (c *Client) run(ctx context.Context, key cacheKey, f *flight,
+	endpoint, email, protocol string) {
 	ctx, cancel := context.WithTimeout(ctx, orDefault(c.Timeout, DefaultTimeout))
 	defer cancel()
 	f.url, f.err = c.fetch(ctx, endpoint, email, protocol)

@@ -51,7 +51,8 @@ type errorBody struct {
 // down" and cache the former briefly. It does tell an anonymous caller which
 // addresses exist; lookup may answer ok for every address of an accepted
 // domain to avoid that.
-func Handler(lookup func(ctx context.Context, email string) (restURL string, ok bool)) http.Handler {
+func Handler(lookup func(ctx context.Context, email string) (restURL string, ok bool),
+) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", http.MethodGet)
