@@ -90,9 +90,10 @@ type StructType struct {
 	// ODataType marks types whose instances carry "@odata.type" on output.
 	ODataType bool
 
-	byGraph map[string]*Property // lower-cased Graph name
-	byREST  map[string]*Property // lower-cased REST name
-	byPath  map[string]*Column   // lower-cased Graph path
+	exact   [2]map[string]*Property // exact spelling, per dialect
+	byGraph map[string]*Property    // lower-cased Graph name
+	byREST  map[string]*Property    // lower-cased REST name
+	byPath  map[string]*Column      // lower-cased Graph path
 }
 
 // FullName is the namespace-qualified type name used in "@odata.type".
@@ -110,6 +111,30 @@ func (t *StructType) Prop(d Dialect, name string) *Property {
 		return t.byREST[strings.ToLower(name)]
 	}
 	return t.byGraph[strings.ToLower(name)]
+}
+
+// propBytes is Prop for a name given as bytes. The exact spelling is found
+// without allocating (the gateway looks up every key of every answer);
+// other casings take the slower path.
+func (t *StructType) propBytes(d Dialect, name []byte) *Property {
+	if p := t.exact[d][string(name)]; p != nil {
+		return p
+	}
+	if len(name) > 64 {
+		return nil
+	}
+	var buf [64]byte
+	lower := buf[:len(name)]
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	if d == REST {
+		return t.byREST[string(lower)]
+	}
+	return t.byGraph[string(lower)]
 }
 
 // Resolve turns a slash-separated property path in dialect d into its
@@ -182,6 +207,7 @@ func Camel(s string) string {
 // finish indexes a type's properties and columns. Types are built once at
 // package initialisation.
 func (t *StructType) finish() *StructType {
+	t.exact = [2]map[string]*Property{make(map[string]*Property), make(map[string]*Property)}
 	t.byGraph = make(map[string]*Property, len(t.Props))
 	t.byREST = make(map[string]*Property, len(t.Props))
 	t.byPath = make(map[string]*Column, len(t.Columns))
@@ -189,6 +215,8 @@ func (t *StructType) finish() *StructType {
 		if p.REST == "" {
 			p.REST = Pascal(p.Graph)
 		}
+		t.exact[Graph][p.Graph] = p
+		t.exact[REST][p.REST] = p
 		t.byGraph[strings.ToLower(p.Graph)] = p
 		t.byREST[strings.ToLower(p.REST)] = p
 	}

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,7 +163,7 @@ func (x *translator) object(t *StructType, top bool) error {
 		if x.pos >= len(x.in) || x.in[x.pos] != '"' {
 			return x.fail("expected a property name")
 		}
-		key, err := x.str()
+		key, err := x.rawStr()
 		if err != nil {
 			return err
 		}
@@ -196,8 +197,12 @@ func (x *translator) object(t *StructType, top bool) error {
 }
 
 // member writes one "key": value pair of an object of type t.
-func (x *translator) member(t *StructType, key string, top bool) error {
-	if strings.HasPrefix(key, "@") || strings.Contains(key, "@odata.") {
+func (x *translator) member(t *StructType, rawKey []byte, top bool) error {
+	if len(rawKey) > 0 && rawKey[0] == '@' || bytes.Contains(rawKey, odataAnnotation) {
+		key, err := decodeKey(rawKey)
+		if err != nil {
+			return x.fail("bad property name")
+		}
 		x.out = appendString(x.out, key)
 		x.out = append(x.out, ':')
 		if strings.HasSuffix(key, "odata.type") && x.pos < len(x.in) && x.in[x.pos] == '"' {
@@ -213,14 +218,17 @@ func (x *translator) member(t *StructType, key string, top bool) error {
 	}
 	var p *Property
 	if t != nil {
-		p = t.Prop(x.from, key)
+		p = t.propBytes(x.from, rawKey)
 	}
-	if p == nil && top && t != nil && t.Table != "" && strings.EqualFold(key, "value") {
-		x.out = appendString(x.out, "value")
-		x.out = append(x.out, ':')
+	if p == nil && top && t != nil && t.Table != "" && string(rawKey) == "value" {
+		x.out = append(x.out, `"value":`...)
 		return x.value(t, nil, false)
 	}
 	if p == nil {
+		key, err := decodeKey(rawKey)
+		if err != nil {
+			return x.fail("bad property name")
+		}
 		x.out = appendString(x.out, x.rename(key))
 		x.out = append(x.out, ':')
 		return x.value(nil, nil, false)
@@ -230,11 +238,52 @@ func (x *translator) member(t *StructType, key string, top bool) error {
 	return x.value(p.Type, p, false)
 }
 
+var odataAnnotation = []byte("@odata.")
+
+// decodeKey turns the raw bytes between a key's quotes into its text.
+func decodeKey(raw []byte) (string, error) {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw), nil
+	}
+	var s string
+	err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &s)
+	return s, err
+}
+
 func (x *translator) rename(key string) string {
 	if x.to == REST {
 		return Pascal(key)
 	}
 	return Camel(key)
+}
+
+// rawStr reads a JSON string and returns the bytes between its quotes,
+// still escaped; it allocates nothing.
+func (x *translator) rawStr() ([]byte, error) {
+	start := x.pos
+	if err := x.skipString(); err != nil {
+		return nil, err
+	}
+	return x.in[start+1 : x.pos-1], nil
+}
+
+// skipString moves past a JSON string, checking its form.
+func (x *translator) skipString() error {
+	x.pos++
+	for x.pos < len(x.in) {
+		switch c := x.in[x.pos]; {
+		case c == '"':
+			x.pos++
+			return nil
+		case c == '\\':
+			x.pos += 2
+		case c < 0x20:
+			return x.fail("control character in string")
+		default:
+			x.pos++
+		}
+	}
+	return x.fail("unterminated string")
 }
 
 // str reads a JSON string and returns its decoded text.
@@ -268,22 +317,11 @@ func (x *translator) str() (string, error) {
 
 func (x *translator) copyString() error {
 	start := x.pos
-	x.pos++
-	for x.pos < len(x.in) {
-		switch c := x.in[x.pos]; {
-		case c == '"':
-			x.pos++
-			x.out = append(x.out, x.in[start:x.pos]...)
-			return nil
-		case c == '\\':
-			x.pos += 2
-		case c < 0x20:
-			return x.fail("control character in string")
-		default:
-			x.pos++
-		}
+	if err := x.skipString(); err != nil {
+		return err
 	}
-	return x.fail("unterminated string")
+	x.out = append(x.out, x.in[start:x.pos]...)
+	return nil
 }
 
 // copyScalar copies a number, true, false or null after checking its form.
