@@ -43,7 +43,7 @@ func compileFilter(src string, t *schema.StructType, d schema.Dialect, lim Limit
 		return "", nil, limitExceeded("levels of nesting in $filter", lim.MaxFilterDepth)
 	}
 
-	c := compiler{t: t, d: d}
+	c := compiler{t: t, d: d, noStringFunctions: lim.NoStringFunctions}
 	if err := c.boolean(tree, false); err != nil {
 		return "", nil, err
 	}
@@ -77,6 +77,9 @@ type compiler struct {
 	d    schema.Dialect
 	sql  strings.Builder
 	args []any
+	// noStringFunctions refuses contains, startswith and endswith, as
+	// Exchange 2016 does.
+	noStringFunctions bool
 }
 
 // boolean compiles a node that must yield a boolean, negated if neg.

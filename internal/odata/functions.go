@@ -29,7 +29,7 @@ func (c *compiler) function(n *godata.ParseNode, name string, neg bool) error {
 	default:
 		return unsupported("The function '" + name + "'")
 	}
-	if c.d == schema.REST {
+	if c.noStringFunctions {
 		// Exchange 2016's v2.0 refuses them and points at $search
 		// (exchange-hybrid.md §1.4).
 		return httpserver.Errorf(http.StatusBadRequest, CodeInvalidFilter,

@@ -13,6 +13,8 @@ import (
 // Limits bounds what one request may ask for. A zero field takes its value
 // from DefaultLimits, so a face only sets what differs.
 type Limits struct {
+	// NoStringFunctions refuses contains, startswith and endswith in $filter.
+	NoStringFunctions bool
 	// DefaultTop is the page size when $top is absent.
 	DefaultTop int
 	// MaxTop is the largest $top accepted; larger values are refused.
@@ -55,9 +57,13 @@ var DefaultLimits = Limits{
 	MaxOrderBy: 16,
 }
 
-// RESTLimits are the limits of the Outlook REST v2.0 face: Exchange 2016
-// documents a maximum $top of 50 for messages (exchange-hybrid.md §1.4).
-var RESTLimits = Limits{DefaultTop: 10, MaxTop: 50}
+// ExchangeLimits are the limits Exchange 2016's Outlook REST v2.0 face
+// documents: a maximum $top of 50 for messages, and no contains or
+// startswith in $filter (exchange-hybrid.md §1.4). hybridgraph's own
+// on-prem server uses DefaultLimits, so that a client gets the same answers
+// from both premises; ExchangeLimits are for checking a client against the
+// stricter behaviour.
+var ExchangeLimits = Limits{DefaultTop: 10, MaxTop: 50, NoStringFunctions: true}
 
 // withDefaults fills the zero fields of l from DefaultLimits.
 func (l Limits) withDefaults() Limits {
