@@ -7,6 +7,18 @@
 // Client mistakes come back as *httpserver.Error with Exchange's codes
 // (ErrorInvalidProperty, ErrorItemNotFound, ...), which both faces send as
 // they are; other failures wrap the store's sentinel errors.
+//
+// Documents are stored and returned with their properties in schema order
+// (schema.Message), with server-owned values set by the engine: id,
+// changeKey (new on every write), times, parentFolderId, isDraft,
+// bodyPreview, conversation. Ids are opaque URL-safe strings that never
+// change for an item's life, also not when it moves between folders: this
+// is Graph's ImmutableId behaviour, which Graph gives only on request.
+//
+// Sending builds the RFC 5322 form (package mime) and asks the Directory
+// where each recipient lives: mailboxes of this premises get it delivered
+// at once, the other premises' recipients through the outbound queue of
+// the sender's database.
 package mailbox
 
 import (
@@ -63,22 +75,9 @@ func New(opts Options) *Engine {
 	return &Engine{opts: opts}
 }
 
-// The methods below are the engine's contract with the API faces.
-//
-// EnsureMailbox(ctx, ref, displayName) error
-//	creates the mailbox and its well-known folders if missing.
-// Folders(ctx, ref, parent string) ([]store.Folder, error)
-//	lists child folders of parent (an id or well-known name; "" = top level).
-// Folder(ctx, ref, idOrWellKnown string) (store.Folder, error)
-// ListMessages(ctx, ref, folder string, q store.Query) ([]store.Item, error)
-//	folder is an id or well-known name, "" for the whole mailbox; q carries
-//	Where/Args/OrderBy/Skip/Top from package odata (MailboxID, FolderID are
-//	filled in by the engine).
-// Message(ctx, ref, id string) (store.Item, error)
-// CreateDraft(ctx, ref, folder string, doc []byte) (store.Item, error)
-// UpdateMessage(ctx, ref, id string, patch []byte, ifMatch string) (store.Item, error)
-// DeleteMessage(ctx, ref, id string) error
-// Send(ctx, ref, id string) error
-// SendMail(ctx, ref, doc []byte, saveToSentItems bool) error
-// Deliver(ctx, ref, mime []byte) error
-// Import(ctx, ref, folder string, mime []byte) (store.Item, error)
+// The engine's methods, by concern: folders.go (EnsureMailbox, Folder,
+// Folders), messages.go (ListMessages, CountMessages, Message, CreateDraft,
+// UpdateMessage, DeleteMessage), send.go (Send, SendMail and routing to
+// recipients), deliver.go (Deliver, Import, ImportBatch). document.go
+// validates client documents against schema.Message and writes documents
+// in schema order; ids.go defines ids, change keys and conversations.
