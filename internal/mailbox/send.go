@@ -49,6 +49,9 @@ func (e *Engine) Send(ctx context.Context, ref Ref, id string) error {
 		}
 		return notFound(fmt.Errorf("send: %w", err))
 	}
+	// TODO: a delivery failure after this point leaves the message in Sent
+	// Items while later recipients did not get it; it should go through
+	// the Outbox and be retried instead.
 	return e.route(ctx, db, ref, out)
 }
 
@@ -103,6 +106,8 @@ func (e *Engine) prepare(ctx context.Context, db store.Store, ref Ref,
 	}
 
 	now := e.now()
+	// TODO: Graph refuses a from that is not the mailbox (or one it may
+	// send as) with 403 ErrorSendAsDenied; any from is accepted here.
 	if m["from"] == nil {
 		m["from"] = owner
 	}
