@@ -14,6 +14,7 @@ import (
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
 )
 
 // Options configure a demo run.
@@ -157,8 +158,11 @@ func (s *system) token(ctx context.Context, upn string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("banner token for %s: %w", upn, err)
 	}
-	return s.issuer.DelegatedToken(auth.User{ObjectID: u.ObjectID, UPN: u.UPN,
-		DisplayName: u.DisplayName}, []string{"Mail.ReadWrite", "Mail.Send"}, time.Hour)
+	return s.issuer.DelegatedToken(userOf(u), []string{"Mail.ReadWrite", "Mail.Send"}, time.Hour)
+}
+
+func userOf(u directory.User) auth.User {
+	return auth.User{ObjectID: u.ObjectID, UPN: u.UPN, DisplayName: u.DisplayName}
 }
 
 func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {

@@ -137,7 +137,7 @@ func (s *system) onPremHandler(ctx context.Context, l layout, d *deploy.Deployme
 		return nil, fmt.Errorf("on-prem URL: %w", err)
 	}
 	s2s, err := auth.NewS2SValidator(ctx, s.issuer.JWKSURL(), s.issuer.IssuerURL(),
-		d.TenantID, u.Host)
+		d.TenantID, u.Hostname())
 	if err != nil {
 		return nil, fmt.Errorf("on-prem token validation: %w", err)
 	}
@@ -176,7 +176,7 @@ func (s *system) mailFlow(ctx context.Context, d *deploy.Deployment, ls *listene
 				s.log.Error("smtp server stopped", "err", err)
 			}
 		}()
-		q := mailflow.NewQueue(p.Stores, side.smartHost)
+		q := mailflow.NewQueue(p.Stores, side.smartHost, mailflow.WithLogger(s.log))
 		go func() {
 			defer s.wg.Done()
 			if err := q.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -200,7 +200,14 @@ func (s *system) stop() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		// A worker that ignores its stop signal must not keep the process up.
+		errs = append(errs, fmt.Errorf("workers still running after %v", ShutdownTimeout))
+	}
 	errs = append(errs, s.closeStores())
 	return errors.Join(errs...)
 }

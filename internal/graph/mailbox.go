@@ -66,10 +66,26 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request, p *auth.Principal
 // authorize checks the permission an operation needs (graph-api.md §1.1)
 // and that a delegated caller stays within mailboxes it may reach.
 func authorize(p *auth.Principal, user directory.User, op mailapi.Op) error {
-	if err := auth.Require(p, mailapi.Permission(op)); err != nil {
-		return err
+	return authorizeFamily(p, user, "messages", op)
+}
+
+// authorizeFamily picks the permission table of the resource family that
+// first names: Calendar and Contacts have their own scopes.
+func authorizeFamily(p *auth.Principal, user directory.User, first string, op mailapi.Op) error {
+	perm := mailapi.Permission(op)
+	switch {
+	case inFamily(first, calendarSegments):
+		perm = auth.CalendarsRead
+		if op != mailapi.Read {
+			perm = auth.CalendarsWrite
+		}
+	case inFamily(first, contactSegments):
+		perm = auth.ContactsRead
+		if op != mailapi.Read {
+			perm = auth.ContactsWrite
+		}
 	}
-	return auth.CanAccessMailbox(p, user.ObjectID, op != mailapi.Read)
+	return auth.CanAccess(p, user.ObjectID, perm)
 }
 
 // onPrem hands a request for an on-prem mailbox to the hybrid router,
@@ -85,7 +101,7 @@ func (s *Server) onPrem(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		}
 	}
 	if hybrid.Allowed(version, flat) {
-		if err := authorize(p, user, opOf(r.Method, flat)); err != nil {
+		if err := authorizeFamily(p, user, flat[0], opOf(r.Method, flat)); err != nil {
 			return err
 		}
 	}

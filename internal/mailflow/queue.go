@@ -108,6 +108,9 @@ func (q *Queue) Flush(ctx context.Context) int {
 
 func (q *Queue) flushStore(ctx context.Context, name string, s store.Store) int {
 	due, err := s.Due(ctx, q.now(), batchSize)
+	if err != nil && ctx.Err() != nil {
+		return 0 // stopping: not a fault
+	}
 	if err != nil {
 		q.log.ErrorContext(ctx, "mail queue: read due messages", "database", name, "err", err)
 		return 0
