@@ -308,3 +308,28 @@ func TestServerReplies(t *testing.T) {
 		}
 	})
 }
+
+// A Close that runs before Serve has started must still stop it: the demo
+// stops right after it starts when a test ends quickly.
+func TestCloseBeforeServe(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(ln.Addr().String(),
+		func(context.Context, string, []byte) error { return nil },
+		func(context.Context, string) bool { return true })
+	if err := srv.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Serve after Close: got %v, want net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve after Close did not return")
+	}
+}

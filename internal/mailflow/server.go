@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -31,6 +32,13 @@ type Server struct {
 	accept  func(ctx context.Context, rcpt string) bool
 	ctx     context.Context // cancelled by Close; bounds deliver and accept
 	cancel  context.CancelFunc
+
+	// mu guards listeners and closed. go-smtp's Close only closes the
+	// listeners its Serve has registered, so a Close that runs before Serve
+	// would leave Serve accepting for ever; we track them ourselves.
+	mu        sync.Mutex
+	listeners []net.Listener
+	closed    bool
 }
 
 // NewServer returns a receiver for addr ("host:port"). accept tells
@@ -53,16 +61,47 @@ func NewServer(addr string,
 }
 
 // ListenAndServe listens on the server's address and serves until Close.
-func (s *Server) ListenAndServe() error { return s.smtp.ListenAndServe() }
+func (s *Server) ListenAndServe() error {
+	l, err := net.Listen("tcp", s.smtp.Addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
 
-// Serve serves connections from l until Close.
-func (s *Server) Serve(l net.Listener) error { return s.smtp.Serve(l) }
+// Serve serves connections from l until Close. After Close it returns
+// net.ErrClosed at once.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return net.ErrClosed
+	}
+	s.listeners = append(s.listeners, l)
+	s.mu.Unlock()
+	err := s.smtp.Serve(l)
+	if s.ctx.Err() != nil {
+		return net.ErrClosed
+	}
+	return err
+}
 
 // Close stops listening, closes open sessions and cancels deliveries in
 // progress.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
 	s.cancel()
-	return s.smtp.Close()
+	err := s.smtp.Close()
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
 }
 
 func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
