@@ -332,4 +332,19 @@ func TestCloseBeforeServe(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve after Close did not return")
 	}
+
+	// And a Close after Serve has begun stops it and reports no error.
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := NewServer(ln2.Addr().String(),
+		func(context.Context, string, []byte) error { return nil },
+		func(context.Context, string) bool { return true })
+	go func() { done <- srv2.Serve(ln2) }()
+	time.Sleep(50 * time.Millisecond)
+	if err := srv2.Close(); err != nil {
+		t.Errorf("Close while serving: %v", err)
+	}
+	<-done
 }
