@@ -38,23 +38,25 @@ type Annotation struct {
 // and values.
 func Shape(doc []byte, t *schema.StructType, d schema.Dialect, sel []*schema.Property,
 	extra ...Annotation) ([]byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &m); err != nil {
+	var odataType []byte
+	vals, err := t.Values(doc, func(key string, raw []byte) {
+		if key == annotationType {
+			odataType = raw
+		}
+	})
+	if err != nil {
 		return nil, fmt.Errorf("shape %s: %w", t.Graph, err)
-	}
-	if m == nil {
-		return nil, fmt.Errorf("shape %s: document is null", t.Graph)
 	}
 
-	w := objectWriter{seen: make(map[string]bool)}
+	w := objectWriter{}
+	w.buf.Grow(len(doc) + 64)
 	w.buf.WriteByte('{')
-	if err := w.annotations(m, t, extra); err != nil {
+	if err := w.annotations(t, vals, odataType, extra); err != nil {
 		return nil, fmt.Errorf("shape %s: %w", t.Graph, err)
 	}
-	for _, p := range t.Props {
-		v, ok := m[p.Graph]
-		if ok && selected(p, sel) {
-			w.member(p.Graph, v)
+	for i, p := range t.Props {
+		if vals[i] != nil && selected(p, sel) {
+			w.member(p.Graph, vals[i])
 		}
 	}
 	w.buf.WriteByte('}')
@@ -80,44 +82,49 @@ func selected(p *schema.Property, sel []*schema.Property) bool {
 	return slices.Contains(sel, p)
 }
 
-// objectWriter appends the members of one JSON object, each name once.
+// objectWriter appends the members of one JSON object. The schema names
+// each property once, so no member repeats.
 type objectWriter struct {
-	buf  bytes.Buffer
-	seen map[string]bool
+	buf bytes.Buffer
+	n   int
 }
 
 func (w *objectWriter) member(name string, raw []byte) {
-	if w.seen[name] {
-		return
-	}
-	w.seen[name] = true
-	if len(w.seen) > 1 {
+	if w.n > 0 {
 		w.buf.WriteByte(',')
 	}
-	key, _ := json.Marshal(name) // marshalling a string cannot fail
-	w.buf.Write(key)
-	w.buf.WriteByte(':')
+	w.n++
+	w.buf.WriteByte('"')
+	w.buf.WriteString(name) // property and annotation names are plain ASCII
+	w.buf.WriteString(`":`)
 	w.buf.Write(raw)
 }
 
 // annotations writes the item's annotations in their fixed order.
-func (w *objectWriter) annotations(m map[string]json.RawMessage, t *schema.StructType,
+func (w *objectWriter) annotations(t *schema.StructType, vals [][]byte, odataType []byte,
 	extra []Annotation) error {
-	var ck string
-	if raw, ok := m[changeKeyProperty]; ok && json.Unmarshal(raw, &ck) == nil && ck != "" {
-		etag, _ := json.Marshal(`W/"` + ck + `"`)
-		w.member(annotationETag, etag)
+	if p := t.Prop(schema.Graph, changeKeyProperty); p != nil {
+		var ck string
+		raw := vals[slices.Index(t.Props, p)]
+		if raw != nil && json.Unmarshal(raw, &ck) == nil && ck != "" {
+			etag, _ := json.Marshal(`W/"` + ck + `"`)
+			w.member(annotationETag, etag)
+		}
 	}
+	typed := false
 	for _, a := range extra {
 		v, err := json.Marshal(a.Value)
 		if err != nil {
 			return fmt.Errorf("annotation %s: %w", a.Name, err)
 		}
 		w.member(a.Name, v)
+		typed = typed || a.Name == annotationType
 	}
-	if raw, ok := m[annotationType]; ok {
-		w.member(annotationType, raw)
-	} else if t.ODataType {
+	switch {
+	case typed:
+	case odataType != nil:
+		w.member(annotationType, odataType)
+	case t.ODataType:
 		v, _ := json.Marshal("#" + t.FullName(schema.Graph))
 		w.member(annotationType, v)
 	}

@@ -91,6 +91,7 @@ type StructType struct {
 	ODataType bool
 
 	exact   [2]map[string]*Property // exact spelling, per dialect
+	index   [2]map[string]int       // exact spelling → position in Props
 	byGraph map[string]*Property    // lower-cased Graph name
 	byREST  map[string]*Property    // lower-cased REST name
 	byPath  map[string]*Column      // lower-cased Graph path
@@ -208,15 +209,18 @@ func Camel(s string) string {
 // package initialisation.
 func (t *StructType) finish() *StructType {
 	t.exact = [2]map[string]*Property{make(map[string]*Property), make(map[string]*Property)}
+	t.index = [2]map[string]int{make(map[string]int), make(map[string]int)}
 	t.byGraph = make(map[string]*Property, len(t.Props))
 	t.byREST = make(map[string]*Property, len(t.Props))
 	t.byPath = make(map[string]*Column, len(t.Columns))
-	for _, p := range t.Props {
+	for i, p := range t.Props {
 		if p.REST == "" {
 			p.REST = Pascal(p.Graph)
 		}
 		t.exact[Graph][p.Graph] = p
 		t.exact[REST][p.REST] = p
+		t.index[Graph][p.Graph] = i
+		t.index[REST][p.REST] = i
 		t.byGraph[strings.ToLower(p.Graph)] = p
 		t.byREST[strings.ToLower(p.REST)] = p
 	}

@@ -67,6 +67,7 @@ type translator struct {
 	pos      int
 	out      []byte
 	from, to Dialect
+	depth    int
 }
 
 // ErrSyntax reports a malformed JSON document.
@@ -118,6 +119,10 @@ func (x *translator) value(t *StructType, p *Property, top bool) error {
 }
 
 func (x *translator) array(t *StructType, p *Property) error {
+	if err := x.enter(); err != nil {
+		return err
+	}
+	defer x.leave()
 	x.out = append(x.out, '[')
 	x.pos++
 	x.space()
@@ -150,6 +155,10 @@ func (x *translator) array(t *StructType, p *Property) error {
 }
 
 func (x *translator) object(t *StructType, top bool) error {
+	if err := x.enter(); err != nil {
+		return err
+	}
+	defer x.leave()
 	x.out = append(x.out, '{')
 	x.pos++
 	x.space()
@@ -267,7 +276,7 @@ func (x *translator) rawStr() ([]byte, error) {
 	return x.in[start+1 : x.pos-1], nil
 }
 
-// skipString moves past a JSON string, checking its form.
+// skipString moves past a JSON string, checking its form (RFC 8259 §7).
 func (x *translator) skipString() error {
 	x.pos++
 	for x.pos < len(x.in) {
@@ -276,7 +285,9 @@ func (x *translator) skipString() error {
 			x.pos++
 			return nil
 		case c == '\\':
-			x.pos += 2
+			if err := x.skipEscape(); err != nil {
+				return err
+			}
 		case c < 0x20:
 			return x.fail("control character in string")
 		default:
@@ -284,6 +295,30 @@ func (x *translator) skipString() error {
 		}
 	}
 	return x.fail("unterminated string")
+}
+
+// skipEscape moves past one escape sequence.
+func (x *translator) skipEscape() error {
+	if x.pos+1 >= len(x.in) {
+		return x.fail("unterminated string")
+	}
+	switch x.in[x.pos+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		x.pos += 2
+		return nil
+	case 'u':
+		if x.pos+6 > len(x.in) {
+			return x.fail("short \\u escape")
+		}
+		for _, h := range x.in[x.pos+2 : x.pos+6] {
+			if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+				return x.fail("bad \\u escape")
+			}
+		}
+		x.pos += 6
+		return nil
+	}
+	return x.fail("bad escape")
 }
 
 // str reads a JSON string and returns its decoded text.
@@ -305,7 +340,9 @@ func (x *translator) str() (string, error) {
 			return s, nil
 		case c == '\\':
 			simple = false
-			x.pos += 2
+			if err := x.skipEscape(); err != nil {
+				return "", err
+			}
 		case c < 0x20:
 			return "", x.fail("control character in string")
 		default:
@@ -327,25 +364,89 @@ func (x *translator) copyString() error {
 // copyScalar copies a number, true, false or null after checking its form.
 func (x *translator) copyScalar() error {
 	start := x.pos
-	for x.pos < len(x.in) {
-		c := x.in[x.pos]
-		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
-			break
-		}
-		x.pos++
-	}
+	x.scalarEnd()
 	tok := x.in[start:x.pos]
-	switch string(tok) {
-	case "true", "false", "null":
-	default:
-		var n json.Number
-		if len(tok) == 0 || json.Unmarshal(tok, &n) != nil {
-			return x.fail("bad literal")
-		}
+	if err := checkScalar(tok, x); err != nil {
+		return err
 	}
 	x.out = append(x.out, tok...)
 	return nil
 }
+
+// scalarEnd moves to the end of a number or literal.
+func (x *translator) scalarEnd() {
+	for x.pos < len(x.in) {
+		switch x.in[x.pos] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return
+		}
+		x.pos++
+	}
+}
+
+func checkScalar(tok []byte, x *translator) error {
+	switch string(tok) {
+	case "true", "false", "null":
+		return nil
+	}
+	if len(tok) == 0 || !validNumber(tok) {
+		return x.fail("bad literal")
+	}
+	return nil
+}
+
+// validNumber checks the JSON number grammar (RFC 8259 §6).
+func validNumber(b []byte) bool {
+	i := 0
+	if b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
+}
+
+// MaxDepth bounds the nesting of a document: deeper input is refused
+// rather than walked (encoding/json stops at 10,000; documents of this API
+// nest a handful of levels).
+const MaxDepth = 256
+
+func (x *translator) enter() error {
+	x.depth++
+	if x.depth > MaxDepth {
+		return x.fail("nesting deeper than the limit")
+	}
+	return nil
+}
+
+func (x *translator) leave() { x.depth-- }
 
 // appendString appends s as a JSON string. Keys and enum values are plain
 // ASCII in practice; anything else goes through encoding/json.

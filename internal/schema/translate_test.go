@@ -1,6 +1,10 @@
 package schema
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func TestTranslate(t *testing.T) {
 	tests := []struct {
@@ -47,10 +51,60 @@ func FuzzTranslate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		out, err := Translate(in, Message, Graph, REST)
 		if err != nil {
+			if json.Valid(in) && !strings.Contains(string(in), strings.Repeat("[", MaxDepth/2)) &&
+				!strings.Contains(string(in), strings.Repeat("{", MaxDepth/2)) {
+				t.Fatalf("valid JSON refused: %v\n%q", err, in)
+			}
 			return
+		}
+		if !json.Valid(out) {
+			t.Fatalf("output is not valid JSON:\n%s", out)
 		}
 		if _, err := Translate(out, Message, REST, Graph); err != nil {
 			t.Fatalf("output of a valid document does not parse: %v\n%s", err, out)
 		}
 	})
+}
+
+func TestValues(t *testing.T) {
+	doc := []byte(`{"@odata.type":"#x","subject":"s","body":{"contentType":"html","content":"[{\"}"},` +
+		`"toRecipients":[{"emailAddress":{"address":"a@b"}}],"isRead":false,"n":-1.5e3,"z":null}`)
+	var others []string
+	vals, err := Message.Values(doc, func(k string, raw []byte) { others = append(others, k+"="+string(raw)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"subject":      `"s"`,
+		"body":         `{"contentType":"html","content":"[{\"}"}`,
+		"toRecipients": `[{"emailAddress":{"address":"a@b"}}]`,
+		"isRead":       `false`,
+	}
+	for i, p := range Message.Props {
+		if got := string(vals[i]); got != want[p.Graph] {
+			t.Errorf("%s: got %q, want %q", p.Graph, got, want[p.Graph])
+		}
+	}
+	if got := strings.Join(others, " "); got != `@odata.type="#x" n=-1.5e3 z=null` {
+		t.Errorf("others: got %q", got)
+	}
+	for _, bad := range []string{`[]`, `{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":{"b":}}`, `{"a":[1 2]}`} {
+		if _, err := Message.Values([]byte(bad), nil); err == nil {
+			t.Errorf("Values(%s): got no error", bad)
+		}
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
+	if _, err := Translate([]byte(`{"a":`+deep+`}`), Message, Graph, REST); err == nil {
+		t.Error("Translate: a document past MaxDepth was accepted")
+	}
+	if _, err := Message.Values([]byte(`{"a":`+deep+`}`), nil); err == nil {
+		t.Error("Values: a document past MaxDepth was accepted")
+	}
+	ok := strings.Repeat("[", MaxDepth-2) + strings.Repeat("]", MaxDepth-2)
+	if _, err := Translate([]byte(`{"a":`+ok+`}`), Message, Graph, REST); err != nil {
+		t.Errorf("Translate within the limit: %v", err)
+	}
 }
