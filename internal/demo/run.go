@@ -133,8 +133,8 @@ Mailboxes: alice@%[1]s, bob@%[1]s (cloud); carol@%[1]s (on-prem, Exchange 2016 C
            dave@%[1]s (on-prem, Exchange 2013: no REST)
 
 Tokens (1 hour; more with: hybridgraph token --data %[5]s --user UPN):
-  ALICE=%[6]s
-  CAROL=%[7]s
+  export ALICE=%[6]s
+  export CAROL=%[7]s
 
 App (client credentials, roles %[8]v): client_id=%[9]s client_secret=%[10]s
   token endpoint: %[3]s/%[2]s/oauth2/v2.0/token
