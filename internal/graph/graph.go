@@ -76,21 +76,15 @@ func (s *Server) target(r *http.Request, p *auth.Principal, segs []mailapi.Segme
 	if len(segs) == 0 {
 		return directory.User{}, nil, resourceNotFound("")
 	}
-	var key string
-	rest := segs[1:]
-	switch first := segs[0]; {
-	case first.Is("me") && !first.HasKey:
-		if !p.Delegated {
-			return directory.User{}, nil, httpserver.Errorf(http.StatusBadRequest, "BadRequest",
-				"/me request is only valid with delegated authentication flow.")
-		}
+	key, me, rest, ok := mailapi.UserKey(segs)
+	switch {
+	case !ok:
+		return directory.User{}, nil, resourceNotFound(segs[0].Name)
+	case me && !p.Delegated:
+		return directory.User{}, nil, httpserver.Errorf(http.StatusBadRequest, "BadRequest",
+			"/me request is only valid with delegated authentication flow.")
+	case me:
 		key = p.UserObjectID
-	case first.Is("users") && first.HasKey:
-		key = first.Key
-	case first.Is("users") && len(rest) > 0:
-		key, rest = rest[0].Name, rest[1:]
-	default:
-		return directory.User{}, nil, resourceNotFound(first.Name)
 	}
 
 	user, err := s.Directory.Lookup(r.Context(), key)

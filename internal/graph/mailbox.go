@@ -2,7 +2,6 @@ package graph
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
@@ -10,24 +9,6 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/hybrid"
 	"github.com/hybridgraph/hybridgraph/internal/mailapi"
 )
-
-// families are the first path segments of each resource family served for
-// a user: Mail today; Calendar and Contacts are recognised so that their
-// callers get an honest answer.
-var (
-	mailSegments     = []string{"messages", "mailFolders", "sendMail", "microsoft.graph.sendMail"}
-	calendarSegments = []string{"events", "calendar", "calendars", "calendarView", "calendarGroups"}
-	contactSegments  = []string{"contacts", "contactFolders"}
-)
-
-func inFamily(name string, family []string) bool {
-	for _, f := range family {
-		if strings.EqualFold(name, f) {
-			return true
-		}
-	}
-	return false
-}
 
 // cloud serves a mailbox held by the cloud's own engine.
 func (s *Server) cloud(w http.ResponseWriter, r *http.Request, p *auth.Principal, version string,
@@ -41,8 +22,8 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		return resourceNotFound(user.UPN)
 	}
 	switch first := rest[0].Name; {
-	case inFamily(first, mailSegments):
-	case inFamily(first, calendarSegments), inFamily(first, contactSegments):
+	case mailapi.InFamily(first, mailapi.MailSegments):
+	case mailapi.InFamily(first, mailapi.CalendarSegments), mailapi.InFamily(first, mailapi.ContactSegments):
 		// TODO: Calendar and Contacts handlers; until then callers get 501.
 		return httpserver.Errorf(http.StatusNotImplemented, "NotImplemented",
 			"The '%s' resource is not served yet.", first)
@@ -74,12 +55,12 @@ func authorize(p *auth.Principal, user directory.User, op mailapi.Op) error {
 func authorizeFamily(p *auth.Principal, user directory.User, first string, op mailapi.Op) error {
 	perm := mailapi.Permission(op)
 	switch {
-	case inFamily(first, calendarSegments):
+	case mailapi.InFamily(first, mailapi.CalendarSegments):
 		perm = auth.CalendarsRead
 		if op != mailapi.Read {
 			perm = auth.CalendarsWrite
 		}
-	case inFamily(first, contactSegments):
+	case mailapi.InFamily(first, mailapi.ContactSegments):
 		perm = auth.ContactsRead
 		if op != mailapi.Read {
 			perm = auth.ContactsWrite
@@ -123,7 +104,7 @@ func opOf(method string, flat []string) mailapi.Op {
 	switch {
 	case method == http.MethodGet:
 		return mailapi.Read
-	case method == http.MethodPost && (inFamily(last, []string{"send", "sendMail",
+	case method == http.MethodPost && (mailapi.InFamily(last, []string{"send", "sendMail",
 		"reply", "replyAll", "forward"})):
 		return mailapi.Send
 	}

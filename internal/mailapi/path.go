@@ -81,3 +81,39 @@ func parseSegment(raw string) (Segment, error) {
 	}
 	return Segment{Name: name, Key: key, HasKey: true}, nil
 }
+
+// UserKey reads the user segment that starts a mailbox path on both faces:
+// "me", "users('{key}')" or "users/{key}". It returns the key (empty for
+// me), whether the path said me, and the segments after the user.
+func UserKey(segs []Segment) (key string, me bool, rest []Segment, ok bool) {
+	if len(segs) == 0 {
+		return "", false, nil, false
+	}
+	first, rest := segs[0], segs[1:]
+	switch {
+	case first.Is("me") && !first.HasKey:
+		return "", true, rest, true
+	case first.Is("users") && first.HasKey:
+		return first.Key, false, rest, true
+	case first.Is("users") && len(rest) > 0 && !rest[0].HasKey:
+		return rest[0].Name, false, rest[1:], true
+	}
+	return "", false, nil, false
+}
+
+// The first path segments of each resource family served for a user.
+var (
+	MailSegments     = []string{"messages", "mailFolders", "sendMail", "microsoft.graph.sendMail"}
+	CalendarSegments = []string{"events", "calendar", "calendars", "calendarView", "calendarGroups"}
+	ContactSegments  = []string{"contacts", "contactFolders"}
+)
+
+// InFamily reports whether name is one of family, ignoring case.
+func InFamily(name string, family []string) bool {
+	for _, f := range family {
+		if strings.EqualFold(name, f) {
+			return true
+		}
+	}
+	return false
+}

@@ -73,7 +73,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 		return httpserver.Errorf(http.StatusNotFound, "MailboxNotEnabledForRESTAPI",
 			"REST API is not yet supported for this mailbox.")
 	}
-	if len(rest) == 0 || !isMail(rest[0].Name) {
+	if len(rest) == 0 || !mailapi.InFamily(rest[0].Name, mailapi.MailSegments) {
 		name := ""
 		if len(rest) > 0 {
 			name = rest[0].Name
@@ -96,15 +96,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	return s.Mail.Serve(call)
 }
 
-func isMail(name string) bool {
-	for _, m := range []string{"messages", "mailFolders", "sendMail"} {
-		if strings.EqualFold(name, m) {
-			return true
-		}
-	}
-	return false
-}
-
 // target resolves me or users('{upn}') to the token's user. A token
 // speaks for one user (MS-XOAUTH 3.2.5.6, nameid), so any other mailbox is
 // refused.
@@ -114,17 +105,13 @@ func (s *Server) target(r *http.Request, p *auth.Principal, segs []mailapi.Segme
 		return directory.User{}, nil, httpserver.Errorf(http.StatusNotFound, "ErrorInvalidUrl",
 			"The URL names no mailbox.")
 	}
-	key, rest := "", segs[1:]
-	switch first := segs[0]; {
-	case first.Is("me") && !first.HasKey:
-		key = p.UPN
-	case first.Is("users") && first.HasKey:
-		key = first.Key
-	case first.Is("users") && len(rest) > 0:
-		key, rest = rest[0].Name, rest[1:]
-	default:
+	key, me, rest, ok := mailapi.UserKey(segs)
+	switch {
+	case !ok:
 		return directory.User{}, nil, httpserver.Errorf(http.StatusBadRequest,
-			"RequestBroker-ParseUri", "Resource not found for the segment '%s'.", first.Name)
+			"RequestBroker-ParseUri", "Resource not found for the segment '%s'.", segs[0].Name)
+	case me:
+		key = p.UPN
 	}
 
 	user, err := s.Directory.Lookup(r.Context(), key)
