@@ -137,3 +137,29 @@ func TestKnownRoles(t *testing.T) {
 		}
 	}
 }
+
+func TestPrincipalKind(t *testing.T) {
+	tests := []struct {
+		name      string
+		c         tokenClaims
+		delegated bool
+	}{
+		{"scopes", tokenClaims{ObjectID: "u1", Scope: "Mail.Read"}, true},
+		{"roles", tokenClaims{ObjectID: "sp1", Roles: []string{"Mail.Read"}}, false},
+		{"idtyp app", tokenClaims{ObjectID: "sp1", IDType: "app"}, false},
+		{"neither", tokenClaims{ObjectID: "u1"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := principalOf(&tt.c)
+			if p.Delegated != tt.delegated {
+				t.Errorf("Delegated = %v, want %v", p.Delegated, tt.delegated)
+			}
+			if tt.name == "neither" {
+				if err := Require(p, MailRead); err == nil {
+					t.Error("a token with no scopes and no roles was allowed to read mail")
+				}
+			}
+		})
+	}
+}

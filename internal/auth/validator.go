@@ -137,8 +137,11 @@ func principalOf(c *tokenClaims) *Principal {
 		p.UPN = c.PreferredUsername
 	}
 	// Azure AD's rule for telling the two apart: an app-only token has no
-	// "scp" (and says "idtyp":"app" when asked to).
-	p.Delegated = c.Scope != "" && c.IDType != "app"
+	// "scp" (and says "idtyp":"app" when asked to). A token with neither
+	// scopes nor roles speaks for its user with no permission at all, so
+	// every call with it is refused with 403, not mistaken for an app.
+	app := c.IDType == "app" || (c.Scope == "" && len(c.Roles) > 0)
+	p.Delegated = !app
 	if !p.Delegated {
 		p.UserObjectID, p.UPN, p.Scopes = "", "", nil
 	}

@@ -90,7 +90,8 @@ func (s *Server) onPrem(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	if !p.Delegated {
 		scopes = p.Roles
 	}
-	target := hybrid.Target{UPN: user.UPN, TargetAddress: user.TargetAddress, Scopes: scopes}
+	target := hybrid.Target{UPN: user.UPN, TargetAddress: user.TargetAddress, Scopes: scopes,
+		ObjectID: user.ObjectID}
 	return s.Router.Serve(w, r, version, target, flat, s.PublicURL)
 }
 

@@ -151,7 +151,11 @@ func (a *answer) context() string {
 	if sel != "" {
 		sel = translateSelect(sel, a.res.typ, schema.Graph, schema.Graph)
 	}
-	return meta + "users(" + contextKey(a.target.UPN) + ")/" + a.res.contextPath(sel)
+	key := a.target.ObjectID
+	if key == "" {
+		key = a.target.UPN
+	}
+	return meta + "users(" + contextKey(key) + ")/" + a.res.contextPath(sel)
 }
 
 // link rebuilds a v2.0 URL of the other premises (a nextLink, a Location)

@@ -65,6 +65,9 @@ type Target struct {
 	UPN           string   // user principal name: the S2S token's subject, the v2.0 path key
 	TargetAddress string   // on-prem SMTP address: picks the connector, asked of Autodiscover
 	Scopes        []string // permissions granted to the caller, carried in the token
+	// ObjectID is the user's directory id: @odata.context names users by
+	// it, as for cloud mailboxes. Empty means the UPN is used.
+	ObjectID string
 }
 
 // Router proxies Graph requests for on-premises mailboxes. It is safe for
