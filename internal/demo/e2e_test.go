@@ -325,3 +325,43 @@ func TestOnPremDown(t *testing.T) {
 		t.Errorf("alice with on-prem down: got %d, want 200", r.status)
 	}
 }
+
+// Every answer is a Graph (or v2.0) error body, whatever the mistake.
+func TestBadRequestsAreGraphShaped(t *testing.T) {
+	o := startOrg(t, Options{})
+	alice := o.token(t, "alice@contoso.test")
+	carol := o.token(t, "carol@contoso.test")
+	tests := []struct {
+		name, method, url, token string
+		body                     any
+		status                   int
+		code                     string
+	}{
+		{"root", "GET", o.d.CloudURL + "/", "", nil, 400, "BadRequest"},
+		{"other version", "GET", o.d.CloudURL + "/v2.0/me/messages", alice, nil, 400, "BadRequest"},
+		{"on-prem unknown path", "GET", o.d.OnPremURL + "/owa/", "", nil, 404, "ErrorInvalidUrl"},
+		{"dot segment cloud", "GET", o.d.CloudURL + "/v1.0/me/messages/%2E", alice, nil, 400, "BadRequest"},
+		{"dot segment on-prem", "GET", o.d.CloudURL + "/v1.0/me/messages/%2E", carol, nil, 400, "BadRequest"},
+		{"method", "PUT", o.d.CloudURL + "/v1.0/me/messages", alice, nil, 405, "ErrorInvalidRequest"},
+		{"sendMail unknown parameter", "POST", o.d.CloudURL + "/v1.0/me/sendMail", alice,
+			`{"message":{"subject":"x"},"foo":1}`, 400, "RequestBodyRead"},
+		{"sendMail bad saveToSentItems", "POST", o.d.CloudURL + "/v1.0/me/sendMail", alice,
+			`{"message":{"subject":"x"},"saveToSentItems":"no"}`, 400, "RequestBodyRead"},
+		{"unknown user", "GET", o.d.CloudURL + "/v1.0/users/zed@contoso.test/messages", alice, nil,
+			404, "ErrorInvalidUser"},
+		{"top too large", "GET", o.d.CloudURL + "/v1.0/me/messages?$top=1001", alice, nil, 400,
+			"BadRequest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := call(t, tt.method, tt.url, tt.token, tt.body)
+			code, msg := r.errorCode(t)
+			if r.status != tt.status || code != tt.code {
+				t.Errorf("got %d %s %q, want %d %s", r.status, code, msg, tt.status, tt.code)
+			}
+			if tt.status == 405 && r.header.Get("Allow") != "GET, POST" {
+				t.Errorf("Allow = %q, want %q", r.header.Get("Allow"), "GET, POST")
+			}
+		})
+	}
+}

@@ -33,13 +33,18 @@ const ShutdownTimeout = 10 * time.Second
 // Run starts both sides, seeds the data directory on first start, prints
 // the banner, and serves until ctx ends.
 func Run(ctx context.Context, o Options) error {
+	l := layout{deploy.Layout{Dir: o.Data}}
+	release, err := l.Lock()
+	if err != nil {
+		return err
+	}
+	defer release()
 	ls, err := listen(o)
 	if err != nil {
 		return err
 	}
 	defer ls.close()
 
-	l := layout{deploy.Layout{Dir: o.Data}}
 	d, err := l.Load()
 	fresh := errors.Is(err, deploy.ErrNoDeployment)
 	if err != nil && !fresh {

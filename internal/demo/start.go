@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/graph"
+	"github.com/hybridgraph/hybridgraph/internal/httpserver"
 	"github.com/hybridgraph/hybridgraph/internal/hybrid"
 	"github.com/hybridgraph/hybridgraph/internal/mailapi"
 	"github.com/hybridgraph/hybridgraph/internal/mailflow"
@@ -116,12 +118,27 @@ func (s *system) cloudHandler(d *deploy.Deployment, o Options) http.Handler {
 		PublicURL: d.CloudURL,
 		Log:       s.log,
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", healthz)
-	mux.Handle("/v1.0/", gs.Handler())
-	mux.Handle("/beta/", gs.Handler())
-	mux.Handle("/", s.issuer.Handler())
-	return mux
+	graphHandler := gs.Handler()
+	tokens := httpserver.Middleware(s.log, httpserver.GraphEnvelope, s.issuer.Handler())
+	notFound := httpserver.Middleware(s.log, httpserver.GraphEnvelope,
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			httpserver.WriteError(w, r, httpserver.GraphEnvelope, graph.InvalidVersion())
+		}))
+	// Routing by prefix, not http.ServeMux, whose redirects for "." and ".."
+	// segments are not Graph answers.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case p == "/healthz":
+			healthz(w, r)
+		case strings.HasPrefix(p, "/v1.0/"), strings.HasPrefix(p, "/beta/"):
+			graphHandler.ServeHTTP(w, r)
+		case strings.Contains(p, "/oauth2/"), strings.Contains(p, "/.well-known/"),
+			strings.Contains(p, "/discovery/"):
+			tokens.ServeHTTP(w, r)
+		default:
+			notFound.ServeHTTP(w, r)
+		}
+	})
 }
 
 // onPremHandler is the on-prem server: it trusts the cloud's token

@@ -47,7 +47,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(segs) == 0 || (segs[0].Name != "v1.0" && segs[0].Name != "beta") {
 		httpserver.SetRoute(r.Context(), "unknown")
-		return httpserver.Errorf(http.StatusNotFound, "BadRequest", "Invalid version.")
+		return InvalidVersion()
 	}
 	version, segs := segs[0].Name, segs[1:]
 
@@ -96,6 +96,11 @@ func (s *Server) target(r *http.Request, p *auth.Principal, segs []mailapi.Segme
 		return directory.User{}, nil, err
 	}
 	return user, rest, nil
+}
+
+// InvalidVersion is the answer for a path that starts with no API version.
+func InvalidVersion() *httpserver.Error {
+	return httpserver.Errorf(http.StatusBadRequest, "BadRequest", "Invalid version.")
 }
 
 func resourceNotFound(name string) error {

@@ -48,7 +48,7 @@ func (f *Face) folderQuery(c *Call) (*odata.Query, error) {
 
 func (f *Face) folderList(c *Call, res resource) error {
 	if c.R.Method != http.MethodGet {
-		return methodNotAllowed()
+		return methodNotAllowed(res)
 	}
 	q, err := f.folderQuery(c)
 	if err != nil {
@@ -96,7 +96,7 @@ func (f *Face) folderList(c *Call, res resource) error {
 
 func (f *Face) folderItem(c *Call, res resource) error {
 	if c.R.Method != http.MethodGet {
-		return methodNotAllowed()
+		return methodNotAllowed(res)
 	}
 	q, err := odata.Parse(c.R.URL.Query(), schema.MailFolder, f.Dialect, f.Limits)
 	if err != nil {

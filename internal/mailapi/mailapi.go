@@ -67,10 +67,12 @@ func (f *Face) Serve(c *Call) error {
 	if err != nil {
 		return err
 	}
-	if op := res.op(c.R.Method); op >= 0 {
-		if err := c.Authorize(op); err != nil {
-			return err
-		}
+	op := res.op(c.R.Method)
+	if op < 0 {
+		return methodNotAllowed(res)
+	}
+	if err := c.Authorize(op); err != nil {
+		return err
 	}
 	switch res.kind {
 	case messageList:
@@ -98,9 +100,20 @@ func notFound(path []Segment) error {
 		"Resource not found for the segment '%s'.", name)
 }
 
-func methodNotAllowed() error {
-	return httpserver.Errorf(http.StatusMethodNotAllowed, "ErrorInvalidRequest",
+// methodNotAllowed answers 405 with the Allow header RFC 9110 §15.5.6
+// asks for.
+func methodNotAllowed(res resource) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch,
+		http.MethodDelete} {
+		if res.op(m) >= 0 {
+			allow = append(allow, m)
+		}
+	}
+	e := httpserver.Errorf(http.StatusMethodNotAllowed, "ErrorInvalidRequest",
 		"The HTTP method is not allowed on this resource.")
+	e.Header = http.Header{"Allow": {strings.Join(allow, ", ")}}
+	return e
 }
 
 // engineError turns the store's sentinels into the errors Exchange sends;

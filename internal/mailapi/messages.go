@@ -23,7 +23,7 @@ func (f *Face) messageList(c *Call, res resource) error {
 	case http.MethodPost:
 		return f.createMessage(c, res)
 	default:
-		return methodNotAllowed()
+		return methodNotAllowed(res)
 	}
 
 	q, err := odata.Parse(c.R.URL.Query(), schema.Message, f.Dialect, f.Limits)
@@ -96,13 +96,14 @@ func (f *Face) messageItem(c *Call, res resource) error {
 		}
 		return f.writeMessage(c, res, http.StatusOK, it, nil)
 	case http.MethodDelete:
-		if err := f.Engine.DeleteMessage(ctx, c.Mailbox, res.message); err != nil {
+		err := f.Engine.DeleteMessage(ctx, c.Mailbox, res.message, c.R.Header.Get("If-Match"))
+		if err != nil {
 			return engineError(err)
 		}
 		c.W.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return methodNotAllowed()
+	return methodNotAllowed(res)
 }
 
 // inFolder answers 404 when a message is asked for under a folder that
@@ -156,9 +157,6 @@ func (f *Face) writeMessage(c *Call, res resource, status int, it store.Item,
 }
 
 func (f *Face) send(c *Call, res resource) error {
-	if c.R.Method != http.MethodPost {
-		return methodNotAllowed()
-	}
 	if err := f.Engine.Send(c.R.Context(), c.Mailbox, res.message); err != nil {
 		return engineError(err)
 	}
@@ -167,20 +165,38 @@ func (f *Face) send(c *Call, res resource) error {
 }
 
 func (f *Face) sendMail(c *Call) error {
-	if c.R.Method != http.MethodPost {
-		return methodNotAllowed()
-	}
 	body, err := f.body(c, schema.SendMailParams)
 	if err != nil {
 		return err
 	}
-	var params struct {
-		Message         json.RawMessage `json:"message"`
-		SaveToSentItems *bool           `json:"saveToSentItems"`
-	}
-	if err := json.Unmarshal(body, &params); err != nil {
+	var unknown string
+	vals, err := schema.SendMailParams.Values(body, func(key string, _ []byte) {
+		if unknown == "" {
+			unknown = key
+		}
+	})
+	if err != nil {
 		return httpserver.Wrap(err, http.StatusBadRequest, "RequestBodyRead",
-			"The request body of sendMail is not valid: "+jsonProblem(err))
+			"The request body is not valid JSON.")
+	}
+	if unknown != "" {
+		return httpserver.Errorf(http.StatusBadRequest, "RequestBodyRead",
+			"The parameter '%s' in the request payload is not a valid parameter for the "+
+				"operation 'sendMail'.", unknown)
+	}
+	var params struct {
+		Message         json.RawMessage
+		SaveToSentItems *bool
+	}
+	// Values are indexed like SendMailParams.Props: message, saveToSentItems.
+	params.Message = vals[0]
+	if raw := vals[1]; raw != nil && string(raw) != "null" {
+		var save bool
+		if err := json.Unmarshal(raw, &save); err != nil {
+			return httpserver.Errorf(http.StatusBadRequest, "RequestBodyRead",
+				"The parameter 'saveToSentItems' must be true or false.")
+		}
+		params.SaveToSentItems = &save
 	}
 	if len(params.Message) == 0 || string(params.Message) == "null" {
 		return httpserver.Errorf(http.StatusBadRequest, "ErrorInvalidParameter",
@@ -215,12 +231,4 @@ func (f *Face) body(c *Call, t *schema.StructType) ([]byte, error) {
 			"The request body is not valid JSON.")
 	}
 	return body, nil
-}
-
-// jsonProblem describes a JSON decoding failure without echoing the body.
-func jsonProblem(err error) string {
-	if te, ok := err.(*json.UnmarshalTypeError); ok {
-		return "the property '" + te.Field + "' has the wrong type."
-	}
-	return "it is not a valid JSON object."
 }

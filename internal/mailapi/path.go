@@ -57,7 +57,7 @@ func parseSegment(raw string) (Segment, error) {
 	open := strings.IndexByte(raw, '(')
 	if open < 0 {
 		name, err := url.PathUnescape(raw)
-		if err != nil {
+		if err != nil || name == "." || name == ".." {
 			return bad()
 		}
 		return Segment{Name: name}, nil

@@ -49,7 +49,12 @@ func parseOrderByKeys(src string) (keys []orderKey, err error) {
 	}()
 	q, err := godata.ParseOrderByString(context.Background(), src)
 	if err != nil {
-		return nil, badRequest("Invalid $orderby query option: %s", parserDetail(err))
+		detail := strings.TrimPrefix(parserDetail(err), "Invalid $orderby query option")
+		detail = strings.TrimLeft(detail, ":. ")
+		if detail == "" {
+			return nil, badRequest("Invalid $orderby query option.")
+		}
+		return nil, badRequest("Invalid $orderby query option: %s", detail)
 	}
 	for _, it := range q.OrderByItems {
 		if it.Tree == nil || it.Tree.Tree == nil {

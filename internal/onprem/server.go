@@ -55,16 +55,25 @@ func (h *Handler) restURL(ctx context.Context, email string) (string, bool) {
 
 // HTTP returns the handler to serve.
 func (h *Handler) HTTP() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpserver.SetRoute(r.Context(), "/healthz")
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+	ad := routed("/autodiscover/autodiscover.json", autodiscover.Handler(h.restURL))
+	rest := h.REST.Handler()
+	// Routing by prefix, not http.ServeMux: ServeMux answers paths with "."
+	// or ".." segments with a redirect, which the gateway would pass on.
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case p == "/healthz":
+			httpserver.SetRoute(r.Context(), "/healthz")
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("ok\n"))
+		case strings.HasPrefix(p, "/autodiscover/"):
+			ad.ServeHTTP(w, r)
+		case strings.HasPrefix(p, "/api/"):
+			rest.ServeHTTP(w, r)
+		default:
+			httpserver.WriteError(w, r, httpserver.RESTEnvelope, httpserver.Errorf(
+				http.StatusNotFound, "ErrorInvalidUrl", "The URL is not served by this server."))
+		}
 	})
-	ad := autodiscover.Handler(h.restURL)
-	mux.Handle("/autodiscover/", routed("/autodiscover/autodiscover.json", ad))
-	mux.Handle("/api/", h.REST.Handler())
-
 	fe, _ := h.Topology.Server(h.Topology.FrontEnd)
 	inner := httpserver.Middleware(h.Log, httpserver.RESTEnvelope, mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
