@@ -113,15 +113,11 @@ func resourceNotFound(name string) error {
 func routeName(version string, rest []mailapi.Segment) string {
 	var b strings.Builder
 	b.WriteString("/" + version + "/users/{id}")
-	for _, s := range rest {
+	for _, s := range mailapi.Keyed(rest) {
+		b.WriteString("/" + mailapi.LogName(s.Name))
 		if s.HasKey {
-			b.WriteString("/" + s.Name + "({key})")
-			continue
+			b.WriteString("({key})")
 		}
-		b.WriteString("/" + s.Name)
-	}
-	if len(b.String()) > 120 {
-		return b.String()[:120]
 	}
 	return b.String()
 }

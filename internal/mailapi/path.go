@@ -117,3 +117,19 @@ func InFamily(name string, family []string) bool {
 	}
 	return false
 }
+
+// LogName is how a segment name appears in a route for the logs: resource
+// and action names as they are, anything that may be an id or an address
+// (digits, '@', '=', long names) as {key}.
+func LogName(name string) string {
+	if len(name) > 40 {
+		return "{key}"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '$') {
+			return "{key}"
+		}
+	}
+	return name
+}

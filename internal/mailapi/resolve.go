@@ -65,9 +65,10 @@ func isAction(name, a string) bool {
 	return strings.EqualFold(name, a)
 }
 
-// keyed pairs "collection/key" into one keyed segment, so that both URL
-// forms Graph accepts (messages/{id} and messages('{id}')) resolve alike.
-func keyed(segs []Segment) []Segment {
+// Keyed pairs "collection/key" into one keyed segment, so that both URL
+// forms Graph accepts (messages/{id} and messages('{id}')) resolve alike,
+// and so that logs can hide keys.
+func Keyed(segs []Segment) []Segment {
 	out := make([]Segment, 0, len(segs))
 	for i := 0; i < len(segs); i++ {
 		s := segs[i]
@@ -93,7 +94,7 @@ func isNavigation(name string) bool {
 
 // resolve maps a path (after the user segment) to the resource it names.
 func resolve(raw []Segment) (resource, error) {
-	segs := keyed(raw)
+	segs := Keyed(raw)
 	res := resource{path: segs}
 	if len(segs) == 0 {
 		return res, notFound(raw)

@@ -131,8 +131,8 @@ func (s *Server) target(r *http.Request, p *auth.Principal, segs []mailapi.Segme
 
 func routeTail(rest []mailapi.Segment) string {
 	var b strings.Builder
-	for _, s := range rest {
-		b.WriteString("/" + s.Name)
+	for _, s := range mailapi.Keyed(rest) {
+		b.WriteString("/" + mailapi.LogName(s.Name))
 		if s.HasKey {
 			b.WriteString("({key})")
 		}
