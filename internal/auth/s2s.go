@@ -29,6 +29,7 @@ type S2SValidator struct {
 	ownHost       string
 	challenge     string
 	now           func() time.Time
+	cache         tokenCache
 }
 
 // Settings for the remote key set. The refresh interval follows the usual
@@ -128,9 +129,12 @@ func (v *S2SValidator) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, v.unauthorized(err)
 	}
-	c, err := verify(r.Context(), raw, v.keys, v.trustedIssuer, v.now)
-	if err != nil {
-		return nil, v.unauthorized(err)
+	c := v.cache.get(raw, v.now())
+	if c == nil {
+		if c, err = verify(r.Context(), raw, v.keys, v.trustedIssuer, v.now); err != nil {
+			return nil, v.unauthorized(err)
+		}
+		v.cache.put(raw, c)
 	}
 	if err := v.checkAudience(c.Audience); err != nil {
 		return nil, v.unauthorized(err)

@@ -67,6 +67,7 @@ type Validator struct {
 	audiences []string
 	challenge string
 	now       func() time.Time
+	cache     tokenCache
 }
 
 // NewValidator returns a Validator for tokens signed by a key in keys
@@ -106,10 +107,13 @@ func (v *Validator) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, v.unauthorized(err)
 	}
-	c, err := verify(r.Context(), raw, v.keys, v.issuer, v.now,
-		jwt.WithAudience(v.audiences...))
-	if err != nil {
-		return nil, v.unauthorized(err)
+	c := v.cache.get(raw, v.now())
+	if c == nil {
+		if c, err = verify(r.Context(), raw, v.keys, v.issuer, v.now,
+			jwt.WithAudience(v.audiences...)); err != nil {
+			return nil, v.unauthorized(err)
+		}
+		v.cache.put(raw, c)
 	}
 	if c.TenantID != v.tenantID {
 		return nil, v.unauthorized(fmt.Errorf("token tenant %q: %w", c.TenantID, errTenant))

@@ -347,3 +347,29 @@ func FuzzValidatorAuthenticate(f *testing.F) {
 		}
 	})
 }
+
+// A cached token is refused once it expires, as a fresh one would be.
+func TestCachedTokenExpires(t *testing.T) {
+	iss := newTestIssuer(t)
+	v := NewValidator(iss.Key, iss.IssuerURL(), testTenant, nil)
+	now := testTime
+	v.now = func() time.Time { return now }
+	tok, err := iss.DelegatedToken(User{ObjectID: "u1", UPN: "a@b"}, []string{"Mail.Read"},
+		10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second call is served from the cache
+		if _, err := v.Authenticate(requestWithToken(tok)); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	now = testTime.Add(10*time.Minute + Leeway + time.Second)
+	if _, err := v.Authenticate(requestWithToken(tok)); err == nil {
+		t.Error("an expired token was accepted from the cache")
+	}
+	// A token the cache has never seen is still verified in full.
+	if _, err := v.Authenticate(requestWithToken(tok[:len(tok)-2] + "xx")); err == nil {
+		t.Error("a tampered token was accepted")
+	}
+}

@@ -1,0 +1,55 @@
+package auth
+
+import (
+	"crypto/sha256"
+	"sync"
+	"time"
+)
+
+// TokenCacheSize bounds how many verified tokens a validator remembers.
+const TokenCacheSize = 10_000
+
+// tokenCache remembers tokens whose signature and claims were verified, so
+// that a client's next call with the same token costs a hash instead of an
+// RSA verification and a JSON decode. An entry lives until the token
+// expires (plus Leeway), the same instant verify would start refusing it.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]cachedToken
+}
+
+type cachedToken struct {
+	claims  *tokenClaims
+	expires time.Time
+}
+
+func (tc *tokenCache) get(raw string, now time.Time) *tokenClaims {
+	key := sha256.Sum256([]byte(raw))
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	e, ok := tc.entries[key]
+	if !ok {
+		return nil
+	}
+	if !now.Before(e.expires) {
+		delete(tc.entries, key)
+		return nil
+	}
+	return e.claims
+}
+
+func (tc *tokenCache) put(raw string, c *tokenClaims) {
+	if c.ExpiresAt == nil {
+		return
+	}
+	key := sha256.Sum256([]byte(raw))
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.entries == nil {
+		tc.entries = make(map[[sha256.Size]byte]cachedToken)
+	}
+	if len(tc.entries) >= TokenCacheSize {
+		tc.entries = make(map[[sha256.Size]byte]cachedToken) // start over: simple and bounded
+	}
+	tc.entries[key] = cachedToken{claims: c, expires: c.ExpiresAt.Add(Leeway)}
+}
