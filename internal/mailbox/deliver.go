@@ -14,16 +14,7 @@ import (
 // now. Local sends and the mail-flow worker (mail from the other premises)
 // both deliver through it.
 func (e *Engine) Deliver(ctx context.Context, ref Ref, raw []byte) error {
-	db, err := e.db(ref)
-	if err != nil {
-		return err
-	}
-	inbox, err := folder(ctx, db, ref, Inbox)
-	if err != nil {
-		return fmt.Errorf("deliver: %w", err)
-	}
-	now := e.now()
-	it, err := fromMIME(ref, raw, inbox.ID, func(*mime.Parsed) time.Time { return now }, now)
+	db, it, err := e.inboxItem(ctx, ref, raw)
 	if err != nil {
 		return fmt.Errorf("deliver: %w", err)
 	}
@@ -31,6 +22,26 @@ func (e *Engine) Deliver(ctx context.Context, ref Ref, raw []byte) error {
 		return fmt.Errorf("deliver: %w", err)
 	}
 	return nil
+}
+
+// inboxItem makes raw into a new item of ref's Inbox, received now, and
+// returns it with the database to write it to.
+func (e *Engine) inboxItem(ctx context.Context, ref Ref,
+	raw []byte) (store.Store, store.Item, error) {
+	db, err := e.db(ref)
+	if err != nil {
+		return nil, store.Item{}, err
+	}
+	inbox, err := folder(ctx, db, ref, Inbox)
+	if err != nil {
+		return nil, store.Item{}, err
+	}
+	now := e.now()
+	it, err := fromMIME(ref, raw, inbox.ID, func(*mime.Parsed) time.Time { return now }, now)
+	if err != nil {
+		return nil, store.Item{}, err
+	}
+	return db, it, nil
 }
 
 // Import stores an Internet message in folder (id or well-known name; ""

@@ -18,7 +18,9 @@
 // Sending builds the RFC 5322 form (package mime) and asks the Directory
 // where each recipient lives: mailboxes of this premises get it delivered
 // at once, the other premises' recipients through the outbound queue of
-// the sender's database.
+// the sender's database; addresses of no mailbox get the sender a
+// non-delivery report. Once a send starts writing it runs to its end even
+// if the caller goes away (commit.go explains the order of its writes).
 package mailbox
 
 import (
@@ -77,7 +79,9 @@ func New(opts Options) *Engine {
 
 // The engine's methods, by concern: folders.go (EnsureMailbox, Folder,
 // Folders), messages.go (ListMessages, CountMessages, Message, CreateDraft,
-// UpdateMessage, DeleteMessage), send.go (Send, SendMail and routing to
-// recipients), deliver.go (Deliver, Import, ImportBatch). document.go
+// UpdateMessage, DeleteMessage), send.go (Send, SendMail, the send-as
+// check), commit.go (routing to recipients and the writes of a send),
+// ndr.go (non-delivery reports), deliver.go (Deliver, Import,
+// ImportBatch). document.go
 // validates client documents against schema.Message and writes documents
 // in schema order; ids.go defines ids, change keys and conversations.

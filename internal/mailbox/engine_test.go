@@ -71,11 +71,12 @@ func newFixture(t testing.TB) *fixture {
 	e := New(Options{
 		Databases: map[string]store.Store{"db1": dbs[0], "db2": dbs[1]},
 		Directory: fakeDirectory{
-			"alice@contoso.test":  {Local: true, Mailbox: alice},
-			"bob@contoso.test":    {Local: true, Mailbox: bob},
-			"robert@contoso.test": {Local: true, Mailbox: bob}, // an alias
-			"carol@onprem.test":   {},
-			"dan@onprem.test":     {},
+			"alice@contoso.test":   {Local: true, Mailbox: alice},
+			"bob@contoso.test":     {Local: true, Mailbox: bob},
+			"robert@contoso.test":  {Local: true, Mailbox: bob}, // an alias
+			"a.adams@contoso.test": {Local: true, Mailbox: alice},
+			"carol@onprem.test":    {},
+			"dan@onprem.test":      {},
 		},
 		Now: c.now,
 	})
@@ -237,14 +238,14 @@ func TestDraftLifecycle(t *testing.T) {
 	}
 
 	// Delete moves to Deleted Items with the same id; again removes it.
-	if err := f.e.DeleteMessage(ctx, alice, it.ID); err != nil {
+	if err := f.e.DeleteMessage(ctx, alice, it.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	moved, err := f.e.Message(ctx, alice, it.ID)
 	if err != nil || moved.FolderID != deleted.ID || doc(t, moved)["parentFolderId"] != deleted.ID {
 		t.Errorf("after delete: got %+v, %v; want it in Deleted Items", moved, err)
 	}
-	if err := f.e.DeleteMessage(ctx, alice, it.ID); err != nil {
+	if err := f.e.DeleteMessage(ctx, alice, it.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.e.Message(ctx, alice, it.ID)
@@ -324,7 +325,7 @@ func TestClientDocumentErrors(t *testing.T) {
 	wantCode(t, err, 400, "ErrorInvalidIdMalformed")
 	_, err = f.e.UpdateMessage(ctx, alice, newID(), []byte(`{}`), "")
 	wantCode(t, err, 404, "ErrorItemNotFound")
-	wantCode(t, f.e.DeleteMessage(ctx, alice, newID()), 404, "ErrorItemNotFound")
+	wantCode(t, f.e.DeleteMessage(ctx, alice, newID(), ""), 404, "ErrorItemNotFound")
 	wantCode(t, f.e.Send(ctx, alice, newID()), 404, "ErrorItemNotFound")
 }
 

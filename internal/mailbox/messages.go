@@ -224,13 +224,20 @@ func (e *Engine) UpdateMessage(ctx context.Context, ref Ref, id string, patch []
 	})
 }
 
+// sendingProps are the properties that say who sent a message. The
+// schema does not mark them DraftOnly, yet they belong to the message as
+// it was sent (graph-api.md §2.2: from must match the real mailbox, sender
+// is for delegate sending): a received or sent message's sender must not
+// be rewritten, so they change only on a draft.
+var sendingProps = map[string]bool{"from": true, "sender": true}
+
 // applyPatch merges a validated patch into a stored message. Complex
 // values are replaced whole, as Exchange does.
 func applyPatch(m, patch document) error {
 	draft, _ := m["isDraft"].(bool)
 	for k, v := range patch {
-		if prop := schema.Message.Prop(schema.Graph, k); prop.DraftOnly && !draft &&
-			!sameJSON(m[k], v) {
+		prop := schema.Message.Prop(schema.Graph, k)
+		if (prop.DraftOnly || sendingProps[k]) && !draft && !sameJSON(m[k], v) {
 			return httpserver.Errorf(http.StatusBadRequest, "ErrorInvalidPropertySet",
 				"The property '%s' can be changed only while the message is a draft.", k)
 		}
@@ -298,26 +305,34 @@ func staleChangeKey(cause error) error {
 
 // DeleteMessage moves a message to Deleted Items, keeping its id; a
 // message already there is removed for good (Graph message-delete).
-func (e *Engine) DeleteMessage(ctx context.Context, ref Ref, id string) error {
+// ifMatch is the request's If-Match value, as for UpdateMessage: a stale
+// change key is 412 ErrorIrresolvableConflict and deletes nothing.
+func (e *Engine) DeleteMessage(ctx context.Context, ref Ref, id, ifMatch string) error {
 	db, err := e.db(ref)
 	if err != nil {
 		return err
 	}
+	key := ifMatchKey(ifMatch)
 	it, err := getItem(ctx, db, ref, id)
 	if err != nil {
 		return err
+	}
+	if key != "" && key != it.ChangeKey {
+		return staleChangeKey(store.ErrPreconditionFailed)
 	}
 	deleted, err := db.FolderByWellKnown(ctx, ref.ID, DeletedItems)
 	if err != nil {
 		return fmt.Errorf("delete message: %w", err)
 	}
 	if it.FolderID == deleted.ID {
+		// TODO: store.DeleteItem takes no change key, so a write that lands
+		// between the check above and this delete is lost with the item.
 		if err := db.DeleteItem(ctx, ref.ID, id); err != nil {
 			return notFound(fmt.Errorf("delete message: %w", err))
 		}
 		return nil
 	}
-	_, err = e.modify(ctx, db, ref, id, "", func(m document) error {
+	_, err = e.modify(ctx, db, ref, id, key, func(m document) error {
 		m["parentFolderId"] = deleted.ID
 		return nil
 	})

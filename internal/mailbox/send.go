@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -18,7 +17,8 @@ import (
 
 // Send sends an existing draft (Graph message-send). The message moves to
 // Sent Items, keeping its id, and becomes read-only in its DraftOnly
-// properties.
+// properties. ctx may end the call only while the send is being checked;
+// once the first write is made the send runs to its end (see commit).
 func (e *Engine) Send(ctx context.Context, ref Ref, id string) error {
 	db, err := e.db(ref)
 	if err != nil {
@@ -41,22 +41,24 @@ func (e *Engine) Send(ctx context.Context, ref Ref, id string) error {
 		return err
 	}
 
-	// The sent copy is written before delivery, under the change key that
-	// was read, so that a draft edited meanwhile is not sent half-changed.
-	if err := db.UpdateItem(ctx, out.sent, it.ChangeKey); err != nil {
+	// The draft becomes the Outbox copy under the change key that was
+	// read, so that a draft edited meanwhile is not sent half-changed.
+	claim := func(ctx context.Context) error {
+		err := db.UpdateItem(ctx, out.outbox, it.ChangeKey)
 		if errors.Is(err, store.ErrPreconditionFailed) {
 			return staleChangeKey(err)
 		}
-		return notFound(fmt.Errorf("send: %w", err))
+		if err != nil {
+			return notFound(fmt.Errorf("send: %w", err))
+		}
+		return nil
 	}
-	// TODO: a delivery failure after this point leaves the message in Sent
-	// Items while later recipients did not get it; it should go through
-	// the Outbox and be retried instead.
-	return e.route(ctx, db, ref, out)
+	return e.commit(ctx, db, ref, out, claim, true)
 }
 
 // SendMail sends a new message in one step (Graph user-sendMail). With
-// saveToSentItems the sent copy is kept in Sent Items.
+// saveToSentItems the sent copy is kept in Sent Items. Cancellation works
+// as for Send.
 func (e *Engine) SendMail(ctx context.Context, ref Ref, doc []byte, saveToSentItems bool) error {
 	m, err := clientMessage(doc)
 	if err != nil {
@@ -71,30 +73,44 @@ func (e *Engine) SendMail(ctx context.Context, ref Ref, doc []byte, saveToSentIt
 	if err != nil {
 		return err
 	}
-	if saveToSentItems {
-		if err := db.InsertItems(ctx, out.sent); err != nil {
-			return fmt.Errorf("save sent copy: %w", err)
+	claim := func(ctx context.Context) error {
+		if err := db.InsertItems(ctx, out.outbox); err != nil {
+			return fmt.Errorf("send: %w", err)
 		}
+		return nil
 	}
-	return e.route(ctx, db, ref, out)
+	return e.commit(ctx, db, ref, out, claim, saveToSentItems)
 }
 
-// outgoing is a message ready to leave: its Sent Items copy, its RFC 5322
-// form and the recipient addresses (Bcc included).
+// outgoing is a message ready to leave: its Outbox and Sent Items copies
+// (one item, the same id), its RFC 5322 form, the sending mailbox, what a
+// non-delivery report quotes of it, and where each recipient (Bcc
+// included) gets it.
 type outgoing struct {
-	sent       store.Item
-	raw        []byte
-	recipients []string
+	outbox, sent store.Item
+	raw          []byte
+	owner        document // the sending mailbox as a recipient value
+	subject      string
+	messageID    string
+	route        route
 }
 
 // prepare turns a message document into a sent one: sender, dates,
-// Internet message id, Sent Items, no longer a draft. It checks the
-// recipients and builds the MIME form.
+// Internet message id, no longer a draft. It checks the sender and the
+// recipients, builds the MIME form and places every recipient. It writes
+// nothing, so ctx may end it at any point.
 func (e *Engine) prepare(ctx context.Context, db store.Store, ref Ref,
 	m document) (outgoing, error) {
+	if e.opts.Directory == nil {
+		return outgoing{}, errors.New("send: the engine has no directory")
+	}
 	rcpts, err := recipients(m)
 	if err != nil {
 		return outgoing{}, err
+	}
+	outbox, err := db.FolderByWellKnown(ctx, ref.ID, Outbox)
+	if err != nil {
+		return outgoing{}, fmt.Errorf("send: %w", err)
 	}
 	sentItems, err := db.FolderByWellKnown(ctx, ref.ID, SentItems)
 	if err != nil {
@@ -104,16 +120,11 @@ func (e *Engine) prepare(ctx context.Context, db store.Store, ref Ref,
 	if err != nil {
 		return outgoing{}, err
 	}
+	if err := e.checkSendAs(ctx, ref, owner, m); err != nil {
+		return outgoing{}, err
+	}
 
 	now := e.now()
-	// TODO: Graph refuses a from that is not the mailbox (or one it may
-	// send as) with 403 ErrorSendAsDenied; any from is accepted here.
-	if m["from"] == nil {
-		m["from"] = owner
-	}
-	if m["sender"] == nil {
-		m["sender"] = m["from"]
-	}
 	if id, _ := m["internetMessageId"].(string); id == "" {
 		m["internetMessageId"] = "<" + newID() + "@" + domainOf(ref.Address) + ">"
 	}
@@ -121,20 +132,76 @@ func (e *Engine) prepare(ctx context.Context, db store.Store, ref Ref,
 	m["receivedDateTime"] = schema.FormatTime(now)
 	m["isDraft"] = false
 	m["isRead"] = true
-	m["parentFolderId"] = sentItems.ID
-	stamp(m, now)
+	out := outgoing{owner: owner}
+	out.subject, _ = m["subject"].(string)
+	out.messageID, _ = m["internetMessageId"].(string)
+	if out.outbox, err = filed(ref, m, outbox.ID, now); err != nil {
+		return outgoing{}, err
+	}
+	if out.sent, err = filed(ref, m, sentItems.ID, now); err != nil {
+		return outgoing{}, err
+	}
+	if out.raw, err = mime.Build(out.sent.Doc); err != nil {
+		return outgoing{}, fmt.Errorf("send: %w", err)
+	}
+	// Both copies keep the form that left; it names no Bcc.
+	out.outbox.MIME, out.sent.MIME = out.raw, out.raw
 
-	sent, err := toItem(ref, m)
+	out.route, err = e.place(ctx, rcpts, out.raw)
 	if err != nil {
 		return outgoing{}, err
 	}
-	raw, err := mime.Build(sent.Doc)
-	if err != nil {
-		return outgoing{}, fmt.Errorf("send: %w", err)
+	return out, nil
+}
+
+// filed is m as an item of folderID, with a change key of its own.
+func filed(ref Ref, m document, folderID string, now time.Time) (store.Item, error) {
+	m["parentFolderId"] = folderID
+	stamp(m, now)
+	return toItem(ref, m)
+}
+
+// checkSendAs sets an absent from to the mailbox and an absent sender to
+// from, and refuses either when it names another address: 403
+// ErrorSendAsDenied (graph-api.md §5; Graph "send mail from another
+// user"), since a mailbox owner may send only as itself. An address the
+// directory places at the same mailbox (an alias) is the mailbox too.
+// Addresses compare without case, as Exchange resolves them.
+func (e *Engine) checkSendAs(ctx context.Context, ref Ref, owner, m document) error {
+	for _, k := range []string{"from", "sender"} {
+		addr := address(m[k])
+		if addr == "" && k == "sender" {
+			m[k] = m["from"] // checked already: the mailbox or an alias of it
+			continue
+		}
+		if addr == "" {
+			m[k] = owner
+			continue
+		}
+		if strings.EqualFold(addr, address(owner)) || strings.EqualFold(addr, ref.Address) {
+			continue
+		}
+		loc, err := e.opts.Directory.Locate(ctx, addr)
+		if err == nil && loc.Local && loc.Mailbox.ID == ref.ID {
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrUnknownRecipient) {
+			return fmt.Errorf("locate %s: %w", k, err)
+		}
+		return httpserver.Errorf(http.StatusForbidden, "ErrorSendAsDenied",
+			"The user account which was used to submit this request does not have the "+
+				"right to send mail on behalf of the specified sending account., "+
+				"Cannot submit message.")
 	}
-	// The copy in Sent Items keeps the form that left; it names no Bcc.
-	sent.MIME = raw
-	return outgoing{sent: sent, raw: raw, recipients: rcpts}, nil
+	return nil
+}
+
+// address is the emailAddress.address of a recipient value, trimmed, or "".
+func address(v any) string {
+	r, _ := v.(document)
+	ea, _ := r["emailAddress"].(document)
+	a, _ := ea["address"].(string)
+	return strings.TrimSpace(a)
 }
 
 // owner is the mailbox's own address as a recipient value, the default
@@ -188,47 +255,6 @@ func recipients(m document) ([]string, error) {
 				"contains no recipients.")
 	}
 	return out, nil
-}
-
-// route hands a sent message to its recipients. The directory places each
-// address: a mailbox of this premises gets it in its Inbox at once, in
-// whatever database holds it; the other premises' recipients share one
-// queue entry in the sender's database, which the mail-flow worker
-// delivers over SMTP and retries; an address of no mailbox is dropped.
-func (e *Engine) route(ctx context.Context, db store.Store, ref Ref, out outgoing) error {
-	if e.opts.Directory == nil {
-		return errors.New("send: the engine has no directory")
-	}
-	var remote []string
-	delivered := map[string]bool{} // mailbox ids: two aliases get one copy
-	for _, addr := range out.recipients {
-		loc, err := e.opts.Directory.Locate(ctx, addr)
-		switch {
-		case errors.Is(err, ErrUnknownRecipient):
-			// TODO: send the sender a non-delivery report; today the
-			// recipient is dropped silently.
-			slog.InfoContext(ctx, "dropping unknown recipient", "mailbox", ref.ID,
-				"recipient", addr)
-		case err != nil:
-			return fmt.Errorf("locate recipient: %w", err)
-		case loc.Local && !delivered[loc.Mailbox.ID]:
-			delivered[loc.Mailbox.ID] = true
-			if err := e.Deliver(ctx, loc.Mailbox, out.raw); err != nil {
-				return fmt.Errorf("deliver to %s: %w", loc.Mailbox.ID, err)
-			}
-		case !loc.Local:
-			remote = append(remote, addr)
-		}
-	}
-	if len(remote) == 0 {
-		return nil
-	}
-	err := db.Enqueue(ctx, store.Outbound{ID: newID(), From: ref.Address, Recipients: remote,
-		MIME: out.raw, NextAttempt: e.now()})
-	if err != nil {
-		return fmt.Errorf("queue for the other premises: %w", err)
-	}
-	return nil
 }
 
 // receivedAt is when a delivered or imported message arrived: the time
