@@ -224,20 +224,13 @@ func (e *Engine) UpdateMessage(ctx context.Context, ref Ref, id string, patch []
 	})
 }
 
-// sendingProps are the properties that say who sent a message. The
-// schema does not mark them DraftOnly, yet they belong to the message as
-// it was sent (graph-api.md §2.2: from must match the real mailbox, sender
-// is for delegate sending): a received or sent message's sender must not
-// be rewritten, so they change only on a draft.
-var sendingProps = map[string]bool{"from": true, "sender": true}
-
 // applyPatch merges a validated patch into a stored message. Complex
 // values are replaced whole, as Exchange does.
 func applyPatch(m, patch document) error {
 	draft, _ := m["isDraft"].(bool)
 	for k, v := range patch {
 		prop := schema.Message.Prop(schema.Graph, k)
-		if (prop.DraftOnly || sendingProps[k]) && !draft && !sameJSON(m[k], v) {
+		if prop.DraftOnly && !draft && !sameJSON(m[k], v) {
 			return httpserver.Errorf(http.StatusBadRequest, "ErrorInvalidPropertySet",
 				"The property '%s' can be changed only while the message is a draft.", k)
 		}

@@ -80,8 +80,10 @@ var Message = (&StructType{
 		{Graph: "inferenceClassification", Kind: Enum, Enum: InferenceClassificationType},
 		{Graph: "body", Kind: Struct, Type: ItemBody, DraftOnly: true},
 		{Graph: "uniqueBody", Kind: Struct, Type: ItemBody, ReadOnly: true, SelectOnly: true},
-		{Graph: "sender", Kind: Struct, Type: Recipient},
-		{Graph: "from", Kind: Struct, Type: Recipient},
+		// from and sender say who sent the message: fixed once it is sent
+		// (graph-api.md §2.2).
+		{Graph: "sender", Kind: Struct, Type: Recipient, DraftOnly: true},
+		{Graph: "from", Kind: Struct, Type: Recipient, DraftOnly: true},
 		{Graph: "toRecipients", Kind: Struct, Type: Recipient, Collection: true, DraftOnly: true},
 		{Graph: "ccRecipients", Kind: Struct, Type: Recipient, Collection: true, DraftOnly: true},
 		{Graph: "bccRecipients", Kind: Struct, Type: Recipient, Collection: true, DraftOnly: true},
