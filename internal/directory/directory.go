@@ -63,6 +63,9 @@ func (u User) Ref() mailbox.Ref {
 type Directory struct {
 	db   *sql.DB
 	side Premises
+	// lookup is prepared once: every request of the front door looks its
+	// user up, and SQLite's parse is most of the cost of a lookup.
+	lookup *sql.Stmt
 }
 
 // ErrNotFound is returned when no user matches.
@@ -93,11 +96,20 @@ func Open(path string, side Premises) (*Directory, error) {
 		db.Close()
 		return nil, fmt.Errorf("create directory tables: %w", err)
 	}
-	return &Directory{db: db, side: side}, nil
+	lookup, err := db.Prepare(`SELECT ` + userColumns + ` FROM users
+		WHERE object_id = ? COLLATE NOCASE OR upn = ? OR mail = ? LIMIT 1`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare directory lookup: %w", err)
+	}
+	return &Directory{db: db, side: side, lookup: lookup}, nil
 }
 
 // Close closes the directory.
-func (d *Directory) Close() error { return d.db.Close() }
+func (d *Directory) Close() error {
+	d.lookup.Close()
+	return d.db.Close()
+}
 
 // Put adds or replaces u (matched by object id).
 func (d *Directory) Put(ctx context.Context, u User) error {
@@ -134,9 +146,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 // Lookup finds a user by object id, user principal name or SMTP address,
 // ignoring case: every form Graph accepts in /users/{id | userPrincipalName}.
 func (d *Directory) Lookup(ctx context.Context, key string) (User, error) {
-	row := d.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
-		WHERE object_id = ? COLLATE NOCASE OR upn = ? OR mail = ? LIMIT 1`,
-		key, key, key)
+	row := d.lookup.QueryRowContext(ctx, key, key, key)
 	u, err := scanUser(row)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, fmt.Errorf("look up user: %w", err)

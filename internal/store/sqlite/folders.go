@@ -23,7 +23,7 @@ func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) error {
 // Mailbox returns the mailbox with id, or ErrNotFound.
 func (db *DB) Mailbox(ctx context.Context, id string) (store.Mailbox, error) {
 	m := store.Mailbox{ID: id}
-	err := db.read.QueryRowContext(ctx,
+	err := db.queryReadRow(ctx,
 		`SELECT address, display_name FROM mailboxes WHERE id = ?`, id).
 		Scan(&m.Address, &m.DisplayName)
 	if err != nil {
@@ -69,7 +69,7 @@ func scanFolder(row scanner) (store.Folder, error) {
 
 // Folder returns a folder by id, or ErrNotFound.
 func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, error) {
-	row := db.read.QueryRowContext(ctx,
+	row := db.queryReadRow(ctx,
 		folderSelect+`WHERE f.mailbox_id = ? AND f.id = ?`, mailboxID, id)
 	f, err := scanFolder(row)
 	if err != nil {
@@ -81,7 +81,7 @@ func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, e
 // FolderByWellKnown returns the folder with a well-known name (any case),
 // or ErrNotFound.
 func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder, error) {
-	row := db.read.QueryRowContext(ctx,
+	row := db.queryReadRow(ctx,
 		folderSelect+`WHERE f.mailbox_id = ? AND f.well_known = ?`,
 		mailboxID, strings.ToLower(name))
 	f, err := scanFolder(row)
@@ -100,7 +100,7 @@ func (db *DB) Folders(ctx context.Context, mailboxID, parentID string) ([]store.
 		parent = `(SELECT id FROM folders WHERE mailbox_id = ? AND parent_id = '' LIMIT 1)`
 		args = []any{mailboxID, mailboxID}
 	}
-	rows, err := db.read.QueryContext(ctx, folderSelect+
+	rows, err := db.queryRead(ctx, folderSelect+
 		`WHERE f.mailbox_id = ? AND f.parent_id = `+parent+` ORDER BY f.display_name, f.id`,
 		args...)
 	if err != nil {

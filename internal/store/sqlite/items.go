@@ -153,7 +153,7 @@ func oneRow(res sql.Result, err error, what string) error {
 // GetItem returns an item without its Cols and MIME (see ItemMIME).
 func (db *DB) GetItem(ctx context.Context, mailboxID, id string) (store.Item, error) {
 	it := store.Item{MailboxID: mailboxID, ID: id}
-	err := db.read.QueryRowContext(ctx,
+	err := db.queryReadRow(ctx,
 		`SELECT folder_id, change_key, doc FROM messages WHERE mailbox_id = ? AND id = ?`,
 		mailboxID, id).Scan(&it.FolderID, &it.ChangeKey, &it.Doc)
 	if err != nil {
@@ -166,7 +166,7 @@ func (db *DB) GetItem(ctx context.Context, mailboxID, id string) (store.Item, er
 // item is missing or has none.
 func (db *DB) ItemMIME(ctx context.Context, mailboxID, id string) ([]byte, error) {
 	var b []byte
-	err := db.read.QueryRowContext(ctx,
+	err := db.queryReadRow(ctx,
 		`SELECT mime FROM messages WHERE mailbox_id = ? AND id = ?`, mailboxID, id).Scan(&b)
 	if err != nil {
 		return nil, notFound(err, "item mime")
@@ -192,7 +192,7 @@ func (db *DB) ListItems(ctx context.Context, q store.Query) ([]store.Item, error
 	}
 	args = append(args, limit, max(q.Skip, 0))
 
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	rows, err := db.queryRead(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list items: %w", err)
 	}
@@ -209,7 +209,7 @@ func (db *DB) ListItems(ctx context.Context, q store.Query) ([]store.Item, error
 func (db *DB) CountItems(ctx context.Context, q store.Query) (int, error) {
 	where, args := filter(q)
 	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM messages`+where, args...).
+	if err := db.queryReadRow(ctx, `SELECT COUNT(*) FROM messages`+where, args...).
 		Scan(&n); err != nil {
 		return 0, fmt.Errorf("count items: %w", err)
 	}

@@ -29,7 +29,7 @@ func (db *DB) Enqueue(ctx context.Context, m store.Outbound) error {
 // Due returns up to limit queued messages whose next attempt is at or
 // before now, the longest-waiting first.
 func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]store.Outbound, error) {
-	rows, err := db.read.QueryContext(ctx,
+	rows, err := db.queryRead(ctx,
 		`SELECT id, sender, recipients, mime, attempts, next_attempt, last_error
 		 FROM outbound WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
 		millis(now), limit)

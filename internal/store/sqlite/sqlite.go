@@ -40,6 +40,8 @@ type DB struct {
 	write *sql.DB
 	// read serves queries; in WAL mode they never wait for the writer.
 	read *sql.DB
+	// stmts caches the read pool's prepared statements.
+	stmts stmtCache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -102,6 +104,7 @@ func migrate(dsn string) error {
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
+	db.stmts.close()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

@@ -467,3 +467,25 @@ func BenchmarkListNewest25(b *testing.B) {
 		}
 	}
 }
+
+// Past MaxCachedStatements, queries still run, unprepared.
+func TestStatementCacheOverflow(t *testing.T) {
+	db, _ := openTest(t)
+	seed(t, db)
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := db.InsertItems(ctx, message("m1", "inbox", "hello", now, false)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < MaxCachedStatements+20; i++ {
+		q := store.Query{MailboxID: mbx, Where: fmt.Sprintf("subject = ? AND %d = %d", i, i),
+			Args: []any{"hello"}}
+		items, err := db.ListItems(ctx, q)
+		if err != nil || len(items) != 1 {
+			t.Fatalf("query %d: %d items, %v; want 1", i, len(items), err)
+		}
+	}
+	if n := len(db.stmts.stmts); n != MaxCachedStatements {
+		t.Errorf("cache holds %d statements, want %d", n, MaxCachedStatements)
+	}
+}
