@@ -80,6 +80,12 @@ func TestLink(t *testing.T) {
 	}
 }
 
+// editAnnotations runs the annotation editing of an answer's translation
+// alone (no type: names keep their spelling when already camelCase).
+func editAnnotations(doc []byte, fn schema.AnnotationFunc) ([]byte, error) {
+	return schema.TranslateEdit(doc, nil, schema.Graph, schema.Graph, fn)
+}
+
 func TestEditAnnotationsMalformed(t *testing.T) {
 	keep := func(int, string, []byte) ([]byte, bool, error) { return nil, false, nil }
 	for _, in := range []string{``, `{`, `{"a":1`, `{"@odata.id":`, `[1,`, `{"a" 1}`} {
@@ -179,7 +185,10 @@ func FuzzEditAnnotations(f *testing.F) {
 	drop := func(int, string, []byte) ([]byte, bool, error) { return nil, false, nil }
 	f.Fuzz(func(t *testing.T, in []byte) {
 		out, err := editAnnotations(in, drop)
-		if err != nil || bytes.IndexByte(in, '@') >= 0 || !json.Valid(in) {
+		// Translation camel-cases names, so only all-lower-case input must
+		// come out unchanged.
+		if err != nil || bytes.IndexByte(in, '@') >= 0 || !json.Valid(in) ||
+			bytes.ContainsAny(in, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
 			return
 		}
 		var a, b any

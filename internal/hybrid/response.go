@@ -78,11 +78,12 @@ func (a *answer) write(w http.ResponseWriter, resp *http.Response, body []byte) 
 // translate renames a v2.0 JSON body to Graph and rewrites its control
 // information.
 func (a *answer) translate(body []byte) ([]byte, error) {
-	out, err := schema.Translate(body, a.res.resultType(), schema.REST, schema.Graph)
+	out, err := schema.TranslateEdit(body, a.res.resultType(), schema.REST, schema.Graph,
+		a.annotation)
 	if err != nil {
 		return nil, fmt.Errorf("translate answer: %w", err)
 	}
-	return editAnnotations(out, a.annotation)
+	return out, nil
 }
 
 func badAnswer(cause error) error {

@@ -18,7 +18,22 @@ import (
 // It works in one pass over the bytes, without decoding into maps, because
 // the gateway runs it on every proxied response.
 func Translate(data []byte, t *StructType, from, to Dialect) ([]byte, error) {
-	x := translator{in: data, out: make([]byte, 0, len(data)+len(data)/16), from: from, to: to}
+	return TranslateEdit(data, t, from, to, nil)
+}
+
+// AnnotationFunc decides one annotation member ("@odata.context",
+// "x@odata.navigationLink", ...) of a document being translated: it gets
+// the object nesting depth (1 for the document's own members), the key and
+// the translated value, and returns the value to write, or keep false to
+// leave the member out.
+type AnnotationFunc func(depth int, key string, value []byte) (out []byte, keep bool, err error)
+
+// TranslateEdit is Translate with every annotation passed through edit, in
+// the same pass: the gateway rewrites links of every proxied answer.
+func TranslateEdit(data []byte, t *StructType, from, to Dialect, edit AnnotationFunc) (
+	[]byte, error) {
+	x := translator{in: data, out: make([]byte, 0, len(data)+len(data)/16), from: from, to: to,
+		edit: edit}
 	x.space()
 	if err := x.value(t, nil, true); err != nil {
 		return nil, err
@@ -68,6 +83,7 @@ type translator struct {
 	out      []byte
 	from, to Dialect
 	depth    int
+	edit     AnnotationFunc
 }
 
 // ErrSyntax reports a malformed JSON document.
@@ -167,7 +183,7 @@ func (x *translator) object(t *StructType, top bool) error {
 		x.out = append(x.out, '}')
 		return nil
 	}
-	for first := true; ; first = false {
+	for written := 0; ; {
 		x.space()
 		if x.pos >= len(x.in) || x.in[x.pos] != '"' {
 			return x.fail("expected a property name")
@@ -182,11 +198,12 @@ func (x *translator) object(t *StructType, top bool) error {
 		}
 		x.pos++
 		x.space()
-		if !first {
-			x.out = append(x.out, ',')
-		}
-		if err := x.member(t, key, top); err != nil {
+		wrote, err := x.member(t, key, top, written > 0)
+		if err != nil {
 			return err
+		}
+		if wrote {
+			written++
 		}
 		x.space()
 		if x.pos >= len(x.in) {
@@ -205,25 +222,16 @@ func (x *translator) object(t *StructType, top bool) error {
 	}
 }
 
-// member writes one "key": value pair of an object of type t.
-func (x *translator) member(t *StructType, rawKey []byte, top bool) error {
+// member writes one "key": value pair of an object of type t, after a
+// comma when comma is set. It reports whether it wrote anything: an
+// annotation may be dropped by the edit function.
+func (x *translator) member(t *StructType, rawKey []byte, top, comma bool) (bool, error) {
+	start := len(x.out)
+	if comma {
+		x.out = append(x.out, ',')
+	}
 	if len(rawKey) > 0 && rawKey[0] == '@' || bytes.Contains(rawKey, odataAnnotation) {
-		key, err := decodeKey(rawKey)
-		if err != nil {
-			return x.fail("bad property name")
-		}
-		x.out = appendString(x.out, key)
-		x.out = append(x.out, ':')
-		if strings.HasSuffix(key, "odata.type") && x.pos < len(x.in) && x.in[x.pos] == '"' {
-			s, err := x.str()
-			if err != nil {
-				return err
-			}
-			s, _ = TypeName(s, x.to)
-			x.out = appendString(x.out, s)
-			return nil
-		}
-		return x.value(nil, nil, false)
+		return x.annotation(rawKey, start)
 	}
 	var p *Property
 	if t != nil {
@@ -231,20 +239,55 @@ func (x *translator) member(t *StructType, rawKey []byte, top bool) error {
 	}
 	if p == nil && top && t != nil && t.Table != "" && string(rawKey) == "value" {
 		x.out = append(x.out, `"value":`...)
-		return x.value(t, nil, false)
+		return true, x.value(t, nil, false)
 	}
 	if p == nil {
 		key, err := decodeKey(rawKey)
 		if err != nil {
-			return x.fail("bad property name")
+			return false, x.fail("bad property name")
 		}
 		x.out = appendString(x.out, x.rename(key))
 		x.out = append(x.out, ':')
-		return x.value(nil, nil, false)
+		return true, x.value(nil, nil, false)
 	}
 	x.out = appendString(x.out, p.Name(x.to))
 	x.out = append(x.out, ':')
-	return x.value(p.Type, p, false)
+	return true, x.value(p.Type, p, false)
+}
+
+// annotation writes an annotation member; start is where the member (and
+// its comma) began in the output, for dropping it.
+func (x *translator) annotation(rawKey []byte, start int) (bool, error) {
+	key, err := decodeKey(rawKey)
+	if err != nil {
+		return false, x.fail("bad property name")
+	}
+	x.out = appendString(x.out, key)
+	x.out = append(x.out, ':')
+	valStart := len(x.out)
+	if strings.HasSuffix(key, "odata.type") && x.pos < len(x.in) && x.in[x.pos] == '"' {
+		s, err := x.str()
+		if err != nil {
+			return false, err
+		}
+		s, _ = TypeName(s, x.to)
+		x.out = appendString(x.out, s)
+	} else if err := x.value(nil, nil, false); err != nil {
+		return false, err
+	}
+	if x.edit == nil {
+		return true, nil
+	}
+	v, keep, err := x.edit(x.depth, key, bytes.Clone(x.out[valStart:]))
+	if err != nil {
+		return false, err
+	}
+	if !keep {
+		x.out = x.out[:start]
+		return false, nil
+	}
+	x.out = append(x.out[:valStart], v...)
+	return true, nil
 }
 
 var odataAnnotation = []byte("@odata.")
