@@ -140,34 +140,21 @@ func (x *translator) array(t *StructType, p *Property) error {
 	}
 	defer x.leave()
 	x.out = append(x.out, '[')
-	x.pos++
-	x.space()
-	if x.pos < len(x.in) && x.in[x.pos] == ']' {
-		x.pos++
-		x.out = append(x.out, ']')
-		return nil
-	}
-	for {
+	for more := !x.open(']'); more; {
 		x.space()
 		if err := x.value(t, p, false); err != nil {
 			return err
 		}
-		x.space()
-		if x.pos >= len(x.in) {
-			return x.fail("unterminated array")
+		var err error
+		if more, err = x.next(']'); err != nil {
+			return err
 		}
-		switch x.in[x.pos] {
-		case ',':
+		if more {
 			x.out = append(x.out, ',')
-			x.pos++
-		case ']':
-			x.out = append(x.out, ']')
-			x.pos++
-			return nil
-		default:
-			return x.fail("expected , or ]")
 		}
 	}
+	x.out = append(x.out, ']')
+	return nil
 }
 
 func (x *translator) object(t *StructType, top bool) error {
@@ -176,28 +163,12 @@ func (x *translator) object(t *StructType, top bool) error {
 	}
 	defer x.leave()
 	x.out = append(x.out, '{')
-	x.pos++
-	x.space()
-	if x.pos < len(x.in) && x.in[x.pos] == '}' {
-		x.pos++
-		x.out = append(x.out, '}')
-		return nil
-	}
-	for written := 0; ; {
-		x.space()
-		if x.pos >= len(x.in) || x.in[x.pos] != '"' {
-			return x.fail("expected a property name")
-		}
-		key, err := x.rawStr()
+	written := 0
+	for more := !x.open('}'); more; {
+		key, err := x.key()
 		if err != nil {
 			return err
 		}
-		x.space()
-		if x.pos >= len(x.in) || x.in[x.pos] != ':' {
-			return x.fail("expected :")
-		}
-		x.pos++
-		x.space()
 		wrote, err := x.member(t, key, top, written > 0)
 		if err != nil {
 			return err
@@ -205,21 +176,62 @@ func (x *translator) object(t *StructType, top bool) error {
 		if wrote {
 			written++
 		}
-		x.space()
-		if x.pos >= len(x.in) {
-			return x.fail("unterminated object")
-		}
-		switch x.in[x.pos] {
-		case ',':
-			x.pos++
-		case '}':
-			x.pos++
-			x.out = append(x.out, '}')
-			return nil
-		default:
-			return x.fail("expected , or }")
+		if more, err = x.next('}'); err != nil {
+			return err
 		}
 	}
+	x.out = append(x.out, '}')
+	return nil
+}
+
+// open moves past the opening bracket at pos and reports whether the
+// container is empty (its closing bracket end is next, and is passed too).
+func (x *translator) open(end byte) (empty bool) {
+	x.pos++
+	x.space()
+	if x.pos < len(x.in) && x.in[x.pos] == end {
+		x.pos++
+		return true
+	}
+	return false
+}
+
+// key reads a member's name and the colon after it, leaving pos at the
+// value. The name is returned as it stands between its quotes.
+func (x *translator) key() ([]byte, error) {
+	x.space()
+	if x.pos >= len(x.in) || x.in[x.pos] != '"' {
+		return nil, x.fail("expected a property name")
+	}
+	k, err := x.rawStr()
+	if err != nil {
+		return nil, err
+	}
+	x.space()
+	if x.pos >= len(x.in) || x.in[x.pos] != ':' {
+		return nil, x.fail("expected :")
+	}
+	x.pos++
+	x.space()
+	return k, nil
+}
+
+// next moves past the comma or closing bracket after a container's
+// element and reports whether another element follows.
+func (x *translator) next(end byte) (more bool, err error) {
+	x.space()
+	if x.pos >= len(x.in) {
+		return false, x.fail("unterminated container")
+	}
+	switch x.in[x.pos] {
+	case ',':
+		x.pos++
+		return true, nil
+	case end:
+		x.pos++
+		return false, nil
+	}
+	return false, x.fail("expected , or a closing bracket")
 }
 
 // member writes one "key": value pair of an object of type t, after a

@@ -11,27 +11,12 @@ func (t *StructType) Values(doc []byte, other func(key string, raw []byte)) ([][
 	if x.pos >= len(x.in) || x.in[x.pos] != '{' {
 		return nil, x.fail("expected an object")
 	}
-	x.pos++
 	vals := make([][]byte, len(t.Props))
-	x.space()
-	if x.pos < len(x.in) && x.in[x.pos] == '}' {
-		return vals, nil
-	}
-	for {
-		x.space()
-		if x.pos >= len(x.in) || x.in[x.pos] != '"' {
-			return nil, x.fail("expected a property name")
-		}
-		key, err := x.rawStr()
+	for more := !x.open('}'); more; {
+		key, err := x.key()
 		if err != nil {
 			return nil, err
 		}
-		x.space()
-		if x.pos >= len(x.in) || x.in[x.pos] != ':' {
-			return nil, x.fail("expected :")
-		}
-		x.pos++
-		x.space()
 		start := x.pos
 		if err := x.skipValue(); err != nil {
 			return nil, err
@@ -46,19 +31,11 @@ func (t *StructType) Values(doc []byte, other func(key string, raw []byte)) ([][
 			}
 			other(k, raw)
 		}
-		x.space()
-		if x.pos >= len(x.in) {
-			return nil, x.fail("unterminated object")
-		}
-		switch x.in[x.pos] {
-		case ',':
-			x.pos++
-		case '}':
-			return vals, nil
-		default:
-			return nil, x.fail("expected , or }")
+		if more, err = x.next('}'); err != nil {
+			return nil, err
 		}
 	}
+	return vals, nil
 }
 
 // skipValue moves past one JSON value, checking its form.
@@ -85,43 +62,20 @@ func (x *translator) skipContainer(end byte, keyed bool) error {
 		return err
 	}
 	defer x.leave()
-	x.pos++
-	x.space()
-	if x.pos < len(x.in) && x.in[x.pos] == end {
-		x.pos++
-		return nil
-	}
-	for {
-		x.space()
+	for more := !x.open(end); more; {
 		if keyed {
-			if x.pos >= len(x.in) || x.in[x.pos] != '"' {
-				return x.fail("expected a property name")
-			}
-			if err := x.skipString(); err != nil {
+			if _, err := x.key(); err != nil {
 				return err
 			}
-			x.space()
-			if x.pos >= len(x.in) || x.in[x.pos] != ':' {
-				return x.fail("expected :")
-			}
-			x.pos++
-			x.space()
 		}
+		x.space()
 		if err := x.skipValue(); err != nil {
 			return err
 		}
-		x.space()
-		if x.pos >= len(x.in) {
-			return x.fail("unterminated container")
-		}
-		switch x.in[x.pos] {
-		case ',':
-			x.pos++
-		case end:
-			x.pos++
-			return nil
-		default:
-			return x.fail("expected , or a closing bracket")
+		var err error
+		if more, err = x.next(end); err != nil {
+			return err
 		}
 	}
+	return nil
 }
