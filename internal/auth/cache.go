@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"context"
+
 	"crypto/sha256"
+	"github.com/golang-jwt/jwt/v5"
 	"sync"
 	"time"
 )
@@ -52,4 +55,20 @@ func (tc *tokenCache) put(raw string, c *tokenClaims) {
 		tc.entries = make(map[[sha256.Size]byte]cachedToken) // start over: simple and bounded
 	}
 	tc.entries[key] = cachedToken{claims: c, expires: c.ExpiresAt.Add(Leeway)}
+}
+
+// verify is verify with the cache in front: a token seen before and not
+// yet expired is not verified again. The options must be the same on every
+// call of one cache (each validator has its own).
+func (tc *tokenCache) verify(ctx context.Context, raw string, keys KeySet, issuer string,
+	now func() time.Time, opts ...jwt.ParserOption) (*tokenClaims, error) {
+	if c := tc.get(raw, now()); c != nil {
+		return c, nil
+	}
+	c, err := verify(ctx, raw, keys, issuer, now, opts...)
+	if err != nil {
+		return nil, err
+	}
+	tc.put(raw, c)
+	return c, nil
 }

@@ -129,12 +129,9 @@ func (v *S2SValidator) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, v.unauthorized(err)
 	}
-	c := v.cache.get(raw, v.now())
-	if c == nil {
-		if c, err = verify(r.Context(), raw, v.keys, v.trustedIssuer, v.now); err != nil {
-			return nil, v.unauthorized(err)
-		}
-		v.cache.put(raw, c)
+	c, err := v.cache.verify(r.Context(), raw, v.keys, v.trustedIssuer, v.now)
+	if err != nil {
+		return nil, v.unauthorized(err)
 	}
 	if err := v.checkAudience(c.Audience); err != nil {
 		return nil, v.unauthorized(err)

@@ -107,13 +107,10 @@ func (v *Validator) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, v.unauthorized(err)
 	}
-	c := v.cache.get(raw, v.now())
-	if c == nil {
-		if c, err = verify(r.Context(), raw, v.keys, v.issuer, v.now,
-			jwt.WithAudience(v.audiences...)); err != nil {
-			return nil, v.unauthorized(err)
-		}
-		v.cache.put(raw, c)
+	c, err := v.cache.verify(r.Context(), raw, v.keys, v.issuer, v.now,
+		jwt.WithAudience(v.audiences...))
+	if err != nil {
+		return nil, v.unauthorized(err)
 	}
 	if c.TenantID != v.tenantID {
 		return nil, v.unauthorized(fmt.Errorf("token tenant %q: %w", c.TenantID, errTenant))
