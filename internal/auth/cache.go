@@ -2,11 +2,11 @@ package auth
 
 import (
 	"context"
-
 	"crypto/sha256"
-	"github.com/golang-jwt/jwt/v5"
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // TokenCacheSize bounds how many verified tokens a validator remembers.
