@@ -54,7 +54,9 @@ func escapeQuery(s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			strings.IndexByte("-._~$'(),/:@*!;", c) >= 0 {
+			strings.IndexByte("-._~$'(),/:@*!", c) >= 0 {
+			// ";" is escaped: Go servers (and some proxies) split query
+			// strings on it and drop the pair it appears in.
 			b.WriteByte(c)
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/hybridgraph/hybridgraph/internal/httpserver"
 	"github.com/hybridgraph/hybridgraph/internal/odata"
@@ -33,24 +34,24 @@ func folderDoc(fl store.Folder) ([]byte, error) {
 // folderQuery parses the query options of a folder list. Folders are few
 // per parent, so paging is done on the listed slice; $filter and $orderby
 // are refused rather than ignored.
-func (f *Face) folderQuery(c *Call) (*odata.Query, error) {
-	q, err := odata.Parse(c.R.URL.Query(), schema.MailFolder, f.Dialect, f.Limits)
+func (f *Face) folderQuery(c *Call) (*odata.Query, url.Values, error) {
+	q, v, err := f.parse(c, schema.MailFolder)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if q.Store.Where != "" || len(q.Store.OrderBy) > 0 {
 		// TODO: $filter and $orderby on mailFolders; clients that use them get a 400.
-		return nil, httpserver.Errorf(http.StatusBadRequest, "ErrorInvalidUrlQuery",
+		return nil, nil, httpserver.Errorf(http.StatusBadRequest, "ErrorInvalidUrlQuery",
 			"$filter and $orderby are not supported on mail folders.")
 	}
-	return q, nil
+	return q, v, nil
 }
 
 func (f *Face) folderList(c *Call, res resource) error {
 	if c.R.Method != http.MethodGet {
 		return methodNotAllowed(res)
 	}
-	q, err := f.folderQuery(c)
+	q, v, err := f.folderQuery(c)
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func (f *Face) folderList(c *Call, res resource) error {
 		return engineError(err)
 	}
 	visible := folders[:0]
-	includeHidden := c.R.URL.Query().Get("includeHiddenFolders") == "true"
+	includeHidden := v.Get("includeHiddenFolders") == "true"
 	for _, fl := range folders {
 		if !fl.IsHidden || includeHidden {
 			visible = append(visible, fl)
@@ -98,7 +99,7 @@ func (f *Face) folderItem(c *Call, res resource) error {
 	if c.R.Method != http.MethodGet {
 		return methodNotAllowed(res)
 	}
-	q, err := odata.Parse(c.R.URL.Query(), schema.MailFolder, f.Dialect, f.Limits)
+	q, _, err := f.parse(c, schema.MailFolder)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (f *Face) messageList(c *Call, res resource) error {
 		return methodNotAllowed(res)
 	}
 
-	q, err := odata.Parse(c.R.URL.Query(), schema.Message, f.Dialect, f.Limits)
+	q, _, err := f.parse(c, schema.Message)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (f *Face) messageItem(c *Call, res resource) error {
 	ctx := c.R.Context()
 	switch c.R.Method {
 	case http.MethodGet:
-		q, err := odata.Parse(c.R.URL.Query(), schema.Message, f.Dialect, f.Limits)
+		q, _, err := f.parse(c, schema.Message)
 		if err != nil {
 			return err
 		}
