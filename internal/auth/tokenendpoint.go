@@ -34,6 +34,27 @@ func (i *Issuer) Handler() http.Handler {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", i.serveToken)
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", i.serveAuthorize)
 	mux.HandleFunc("GET /{tenant}/oauth2/authorize", i.serveAuthorize)
+	// Every other method on those paths, and every other path, answers in
+	// the same JSON shape rather than ServeMux's plain text.
+	for path, allow := range map[string]string{
+		"/.well-known/openid-configuration":               "GET",
+		"/{tenant}/v2.0/.well-known/openid-configuration": "GET",
+		"/{tenant}/discovery/v2.0/keys":                   "GET",
+		"/{tenant}/oauth2/v2.0/token":                     "POST",
+		"/{tenant}/oauth2/v2.0/authorize":                 "GET",
+		"/{tenant}/oauth2/authorize":                      "GET",
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			i.writeOAuthError(w, r, &oauthError{status: http.StatusMethodNotAllowed,
+				code: "invalid_request", description: "The endpoint only accepts " + allow +
+					" requests."})
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		i.writeOAuthError(w, r, &oauthError{status: http.StatusNotFound,
+			code: "invalid_request", description: "The token service has no such endpoint."})
+	})
 	return mux
 }
 

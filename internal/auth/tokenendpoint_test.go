@@ -325,3 +325,32 @@ func TestAuthorizeRefused(t *testing.T) {
 		}
 	}
 }
+
+// Unknown endpoints and wrong methods answer in the token service's JSON
+// shape, never ServeMux's plain text.
+func TestEndpointMistakesAreJSON(t *testing.T) {
+	iss := newTestIssuer(t)
+	h := iss.Handler()
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/" + testTenant + "/oauth2/v2.0/token", 405, "POST"},
+		{"POST", "/" + testTenant + "/v2.0/.well-known/openid-configuration", 405, "GET"},
+		{"GET", "/" + testTenant + "/oauth2/token", 404, ""},
+		{"GET", "/nothing", 404, ""},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.path, nil))
+		var body map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["error"] == nil {
+			t.Errorf("%s %s: not a JSON error: %s", tt.method, tt.path, rec.Body)
+		}
+		if rec.Code != tt.status || rec.Header().Get("Allow") != tt.allow {
+			t.Errorf("%s %s: got %d Allow %q, want %d %q", tt.method, tt.path, rec.Code,
+				rec.Header().Get("Allow"), tt.status, tt.allow)
+		}
+	}
+}

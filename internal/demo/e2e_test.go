@@ -349,6 +349,8 @@ func TestBadRequestsAreGraphShaped(t *testing.T) {
 		{"dot segment cloud", "GET", o.d.CloudURL + "/v1.0/me/messages/%2E", alice, nil, 400, "BadRequest"},
 		{"dot segment on-prem", "GET", o.d.CloudURL + "/v1.0/me/messages/%2E", carol, nil, 400, "BadRequest"},
 		{"method", "PUT", o.d.CloudURL + "/v1.0/me/messages", alice, nil, 405, "ErrorInvalidRequest"},
+		{"method on-prem", "PUT", o.d.CloudURL + "/v1.0/me/messages", carol, nil, 405,
+			"ErrorInvalidRequest"},
 		{"sendMail unknown parameter", "POST", o.d.CloudURL + "/v1.0/me/sendMail", alice,
 			`{"message":{"subject":"x"},"foo":1}`, 400, "RequestBodyRead"},
 		{"sendMail bad saveToSentItems", "POST", o.d.CloudURL + "/v1.0/me/sendMail", alice,

@@ -233,5 +233,8 @@ func (a *answer) failure(resp *http.Response, body []byte) error {
 		(status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		e.Header = http.Header{"Retry-After": {ra}}
 	}
+	if allow := resp.Header.Get("Allow"); allow != "" && status == http.StatusMethodNotAllowed {
+		e.Header = http.Header{"Allow": {allow}}
+	}
 	return e
 }
