@@ -20,6 +20,18 @@ import (
 // properties. ctx may end the call only while the send is being checked;
 // once the first write is made the send runs to its end (see commit).
 func (e *Engine) Send(ctx context.Context, ref Ref, id string) error {
+	// The client sent no change key: a draft edited by another request
+	// between our read and our claim is read again and sent as it now is,
+	// as UpdateMessage does without If-Match.
+	for attempt := 0; ; attempt++ {
+		err := e.sendOnce(ctx, ref, id)
+		if !errors.Is(err, store.ErrPreconditionFailed) || attempt >= maxWriteRetries {
+			return err
+		}
+	}
+}
+
+func (e *Engine) sendOnce(ctx context.Context, ref Ref, id string) error {
 	db, err := e.db(ref)
 	if err != nil {
 		return err

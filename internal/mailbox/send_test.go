@@ -397,3 +397,39 @@ func TestNonDeliveryReport(t *testing.T) {
 		t.Errorf("alice's inbox: got %d, want still the one report", n)
 	}
 }
+
+// racingStore edits the draft (as another request would) just before the
+// send's first write, once.
+type racingStore struct {
+	store.Store
+	race func()
+	once *sync.Once
+}
+
+func (s racingStore) UpdateItem(ctx context.Context, it store.Item, key string) error {
+	s.once.Do(s.race)
+	return s.Store.UpdateItem(ctx, it, key)
+}
+
+// TestSendRacesAnEdit: a draft edited between Send's read and its claim is
+// read again and sent, not refused with 412: the client sent no If-Match.
+func TestSendRacesAnEdit(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	d, err := f.e.CreateDraft(ctx, alice, "", []byte(`{"subject":"Lunch?",`+lunchTo+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	race := func() {
+		if _, err := f.e.UpdateMessage(ctx, alice, d.ID, []byte(`{"isRead":true}`), ""); err != nil {
+			t.Errorf("concurrent edit: %v", err)
+		}
+	}
+	o := f.e.opts
+	o.Databases = map[string]store.Store{"db1": racingStore{f.db1, race, &sync.Once{}},
+		"db2": f.db2}
+	if err := New(o).Send(ctx, alice, d.ID); err != nil {
+		t.Fatalf("Send after a concurrent edit: got %v, want success", err)
+	}
+	checkWholeSend(t, f)
+}
