@@ -10,11 +10,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/k3a/html2text"
 
 	"github.com/hybridgraph/hybridgraph/internal/httpserver"
+	"github.com/hybridgraph/hybridgraph/internal/mime"
 	"github.com/hybridgraph/hybridgraph/internal/schema"
 )
 
@@ -289,23 +287,13 @@ func writeScalar(b *bytes.Buffer, v any) {
 	b.Truncate(b.Len() - 1) // the encoder's newline
 }
 
-// previewLength is bodyPreview's length: "the first 255 characters of the
-// message body" (Graph message resource, graph-api.md §2.2).
-const previewLength = 255
-
 // bodyPreview is the body as plain text with whitespace collapsed, cut to
-// previewLength characters. HTML is turned into text first.
+// mime.PreviewLength characters.
 func bodyPreview(body any) string {
 	m, _ := body.(document)
 	content, _ := m["content"].(string)
-	if ct, _ := m["contentType"].(string); ct == "html" {
-		content = html2text.HTML2TextWithOptions(content, html2text.WithUnixLineBreaks())
-	}
-	text := strings.Join(strings.Fields(content), " ")
-	if utf8.RuneCountInString(text) <= previewLength {
-		return text
-	}
-	return string([]rune(text)[:previewLength])
+	ct, _ := m["contentType"].(string)
+	return mime.Preview(ct, content)
 }
 
 // sameJSON reports whether two decoded values are the same JSON value.

@@ -7,9 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"github.com/k3a/html2text"
 
 	"github.com/hybridgraph/hybridgraph/internal/schema"
 )
@@ -127,19 +124,8 @@ func chooseBody(c *content) itemBody {
 	return itemBody{ContentType: "text", Content: ""}
 }
 
-// preview is bodyPreview: the body as plain text, whitespace collapsed,
-// cut to PreviewLength characters.
-func preview(b itemBody) string {
-	text := b.Content
-	if b.ContentType == "html" {
-		text = html2text.HTML2Text(text)
-	}
-	text = strings.Join(strings.Fields(text), " ")
-	if utf8.RuneCountInString(text) <= PreviewLength {
-		return text
-	}
-	return string([]rune(text)[:PreviewLength])
-}
+// preview is bodyPreview of an item body.
+func preview(b itemBody) string { return Preview(b.ContentType, b.Content) }
 
 // firstReceived is the date of the topmost Received field, added by the
 // last hop, the one that delivered the message (RFC 5321 section 4.4).
