@@ -373,3 +373,26 @@ func TestBadRequestsAreGraphShaped(t *testing.T) {
 		})
 	}
 }
+
+func TestPreferBodyContentType(t *testing.T) {
+	o := startOrg(t, Options{})
+	for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
+		tok := o.token(t, upn)
+		for _, want := range []string{"text", "html"} {
+			r := call(t, "GET", o.d.CloudURL+"/v1.0/me/messages?$top=20&$select=body", tok, nil,
+				"Prefer", `outlook.body-content-type="`+want+`"`)
+			if r.status != 200 {
+				t.Fatalf("%s: got %d\n%s", upn, r.status, r.body)
+			}
+			if got := r.header.Get("Preference-Applied"); got != `outlook.body-content-type="`+want+`"` {
+				t.Errorf("%s: Preference-Applied = %q", upn, got)
+			}
+			for _, v := range r.json(t)["value"].([]any) {
+				body := v.(map[string]any)["body"].(map[string]any)
+				if body["contentType"] != want {
+					t.Errorf("%s: body contentType %v, want %s", upn, body["contentType"], want)
+				}
+			}
+		}
+	}
+}

@@ -47,9 +47,10 @@ func (f *Face) messageList(c *Call, res resource) error {
 	}
 
 	page, more := odata.Page(items, q)
+	convert := applyBodyPreference(c.W, c.R)
 	shaped := make([][]byte, len(page))
 	for i, it := range page {
-		if shaped[i], err = odata.Shape(it.Doc, schema.Message, f.Dialect, q.Select); err != nil {
+		if shaped[i], err = shapeMessage(it.Doc, f.Dialect, q.Select, convert); err != nil {
 			return err
 		}
 	}
@@ -136,7 +137,7 @@ func (f *Face) createMessage(c *Call, res resource) error {
 
 func (f *Face) writeMessage(c *Call, res resource, status int, it store.Item,
 	sel []*schema.Property) error {
-	shaped, err := odata.Shape(it.Doc, schema.Message, f.Dialect, sel)
+	shaped, err := shapeMessage(it.Doc, f.Dialect, sel, applyBodyPreference(c.W, c.R))
 	if err != nil {
 		return err
 	}
@@ -231,4 +232,17 @@ func (f *Face) body(c *Call, t *schema.StructType) ([]byte, error) {
 			"The request body is not valid JSON.")
 	}
 	return body, nil
+}
+
+// shapeMessage shapes a stored message for the answer, converting its body
+// first when the client preferred another body type.
+func shapeMessage(doc []byte, d schema.Dialect, sel []*schema.Property,
+	convert func([]byte) ([]byte, error)) ([]byte, error) {
+	if convert != nil {
+		var err error
+		if doc, err = convert(doc); err != nil {
+			return nil, err
+		}
+	}
+	return odata.Shape(doc, schema.Message, d, sel)
 }
