@@ -14,8 +14,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	o := demo.Options{Out: stdout}
 	fs.StringVar(&o.Data, "data", DefaultData, "data `directory` (created and seeded on first start)")
-	fs.StringVar(&o.CloudAddr, "cloud-addr", "127.0.0.1:5080", "listen address of the cloud side (Graph, tokens)")
-	fs.StringVar(&o.OnPremAddr, "onprem-addr", "127.0.0.1:5443", "listen address of the on-prem server")
+	fs.StringVar(&o.CloudAddr, "cloud-addr", "127.0.0.1:5080",
+		"listen address of the cloud side (Graph, tokens)")
+	fs.StringVar(&o.OnPremAddr, "onprem-addr", "127.0.0.1:5443",
+		"listen address of the on-prem server")
 	fs.StringVar(&o.CloudSMTPAddr, "cloud-smtp-addr", "127.0.0.1:5025",
 		"listen address of the cloud's SMTP receiver (mail from on premises)")
 	fs.StringVar(&o.OnPremSMTP, "onprem-smtp-addr", "127.0.0.1:5026",

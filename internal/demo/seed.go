@@ -74,9 +74,15 @@ func seed(ctx context.Context, l layout, d *deploy.Deployment) error {
 	d.OnPremDatabases = []string{Ex2016DB, Ex2013DB}
 
 	topo := &onprem.Topology{
-		Servers:   []onprem.Server{{Name: Ex2016Name, Build: Ex2016CU23}, {Name: Ex2013Name, Build: Ex2013CU23}},
-		Databases: []onprem.Database{{Name: Ex2016DB, Server: Ex2016Name}, {Name: Ex2013DB, Server: Ex2013Name}},
-		FrontEnd:  Ex2016Name,
+		Servers: []onprem.Server{
+			{Name: Ex2016Name, Build: Ex2016CU23},
+			{Name: Ex2013Name, Build: Ex2013CU23},
+		},
+		Databases: []onprem.Database{
+			{Name: Ex2016DB, Server: Ex2016Name},
+			{Name: Ex2013DB, Server: Ex2013Name},
+		},
+		FrontEnd: Ex2016Name,
 	}
 	if err := os.MkdirAll(l.Side(directory.OnPrem), 0o755); err != nil {
 		return fmt.Errorf("create on-prem folder: %w", err)
@@ -109,7 +115,8 @@ func seed(ctx context.Context, l layout, d *deploy.Deployment) error {
 	return seedUsersAndMail(ctx, d, cloud, prem)
 }
 
-func seedUsersAndMail(ctx context.Context, d *deploy.Deployment, cloud, prem *deploy.Premises) error {
+func seedUsersAndMail(ctx context.Context, d *deploy.Deployment,
+	cloud, prem *deploy.Premises) error {
 	messages, err := corpusMessages()
 	if err != nil {
 		return err
@@ -147,7 +154,8 @@ func seedUsersAndMail(ctx context.Context, d *deploy.Deployment, cloud, prem *de
 	return nil
 }
 
-func fillMailbox(ctx context.Context, p *deploy.Premises, u directory.User, messages [][]byte) error {
+func fillMailbox(ctx context.Context, p *deploy.Premises, u directory.User,
+	messages [][]byte) error {
 	ref := u.Ref()
 	if err := p.Engine.EnsureMailbox(ctx, ref, u.DisplayName); err != nil {
 		return fmt.Errorf("create mailbox %s: %w", u.UPN, err)

@@ -113,7 +113,8 @@ func (s *system) cloudHandler(d *deploy.Deployment, o Options) http.Handler {
 		Directory: s.cloud.Directory,
 		Auth: auth.NewValidator(s.issuer.Key, s.issuer.IssuerURL(), d.TenantID,
 			[]string{auth.GraphResource, auth.GraphAppID}),
-		Mail:      &mailapi.Face{Dialect: schema.Graph, Engine: s.cloud.Engine, Limits: odata.DefaultLimits},
+		Mail: &mailapi.Face{Dialect: schema.Graph, Engine: s.cloud.Engine,
+			Limits: odata.DefaultLimits},
 		Router:    router,
 		PublicURL: d.CloudURL,
 		Log:       s.log,
@@ -161,9 +162,10 @@ func (s *system) onPremHandler(ctx context.Context, l layout, d *deploy.Deployme
 	h := &onprem.Handler{Topology: topo, Directory: s.prem.Directory, PublicURL: d.OnPremURL,
 		Log: s.log}
 	h.REST = &outlookrest.Server{
-		Directory:  s.prem.Directory,
-		Auth:       s2s,
-		Mail:       &mailapi.Face{Dialect: schema.REST, Engine: s.prem.Engine, Limits: odata.DefaultLimits},
+		Directory: s.prem.Directory,
+		Auth:      s2s,
+		Mail: &mailapi.Face{Dialect: schema.REST, Engine: s.prem.Engine,
+			Limits: odata.DefaultLimits},
 		ServesREST: h.ServesREST,
 		PublicURL:  d.OnPremURL,
 		Log:        s.log,

@@ -25,7 +25,8 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	}
 	switch first := rest[0].Name; {
 	case mailapi.InFamily(first, mailapi.MailSegments):
-	case mailapi.InFamily(first, mailapi.CalendarSegments), mailapi.InFamily(first, mailapi.ContactSegments):
+	case mailapi.InFamily(first, mailapi.CalendarSegments),
+		mailapi.InFamily(first, mailapi.ContactSegments):
 		// TODO: Calendar and Contacts handlers; until then callers get 501.
 		return httpserver.Errorf(http.StatusNotImplemented, "NotImplemented",
 			"The '%s' resource is not served yet.", first)

@@ -44,7 +44,8 @@ func Wrap(cause error, status int, code, message string) *Error {
 type Envelope int
 
 const (
-	// GraphEnvelope: {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}.
+	// GraphEnvelope: {"error":{"code","message","innerError":{"date",
+	// "request-id","client-request-id"}}}.
 	GraphEnvelope Envelope = iota
 	// RESTEnvelope: {"error":{"code","message"}}, as Outlook REST v2.0 sends it.
 	RESTEnvelope
