@@ -31,6 +31,7 @@ func compileFilter(src string, t *schema.StructType, d schema.Dialect, lim Limit
 	if err := checkSize(src, lim); err != nil {
 		return "", nil, err
 	}
+	src, literals := extractLiterals(src)
 	tree, err := parseFilterTree(src)
 	if err != nil {
 		return "", nil, err
@@ -43,7 +44,7 @@ func compileFilter(src string, t *schema.StructType, d schema.Dialect, lim Limit
 		return "", nil, limitExceeded("levels of nesting in $filter", lim.MaxFilterDepth)
 	}
 
-	c := compiler{t: t, d: d, noStringFunctions: lim.NoStringFunctions}
+	c := compiler{t: t, d: d, noStringFunctions: lim.NoStringFunctions, literals: literals}
 	if err := c.boolean(tree, false); err != nil {
 		return "", nil, err
 	}
@@ -80,6 +81,9 @@ type compiler struct {
 	// noStringFunctions refuses contains, startswith and endswith, as
 	// Exchange 2016 does.
 	noStringFunctions bool
+	// literals are the filter's string literals, decoded by us; the parser
+	// saw placeholders for them (see extractLiterals).
+	literals []string
 }
 
 // boolean compiles a node that must yield a boolean, negated if neg.
@@ -103,7 +107,7 @@ func (c *compiler) boolean(n *godata.ParseNode, neg bool) error {
 		// need a table of collection values; until then such filters fail.
 		return unsupported("Filtering with the lambda operators 'any' and 'all'")
 	}
-	return invalidFilter(nil, "'"+tok.Value+"' is not a boolean expression.")
+	return invalidFilter(nil, "'"+c.show(tok.Value)+"' is not a boolean expression.")
 }
 
 func (c *compiler) logical(n *godata.ParseNode, op string, neg bool) error {
@@ -152,7 +156,7 @@ func (c *compiler) constant(v bool) {
 func (c *compiler) column(n *godata.ParseNode) (*schema.Column, string, error) {
 	segs, ok := pathOf(n)
 	if !ok {
-		return nil, "", invalidFilter(nil, "'"+n.Token.Value+"' is not a property.")
+		return nil, "", invalidFilter(nil, "'"+c.show(n.Token.Value)+"' is not a property.")
 	}
 	col, err := resolve(c.t, c.d, segs)
 	if err != nil {
@@ -285,7 +289,7 @@ func (c *compiler) literal(col *schema.Column, n *godata.ParseNode, op string) (
 	tok := n.Token
 	switch {
 	case isKind(n, godata.ExpressionTokenString):
-		s := stringValue(tok.Value)
+		s := c.stringValue(tok.Value)
 		switch col.Kind {
 		case schema.String:
 			return s, nil
@@ -316,7 +320,7 @@ func (c *compiler) literal(col *schema.Column, n *godata.ParseNode, op string) (
 	if lt, ok := literalType[tok.Type]; ok {
 		return nil, incompatible(col, lt, op, c.d)
 	}
-	return nil, invalidFilter(nil, "'"+tok.Value+"' is not a literal value.")
+	return nil, invalidFilter(nil, "'"+c.show(tok.Value)+"' is not a literal value.")
 }
 
 // literalType names the OData types of the other literal tokens, for
@@ -347,7 +351,7 @@ func (c *compiler) timeComparison(col *schema.Column, n *godata.ParseNode, op st
 		case isKind(n, godata.ExpressionTokenInteger):
 			lt = "Edm.Int32"
 		case lt == "":
-			return invalidFilter(nil, "'"+n.Token.Value+"' is not a literal value.")
+			return invalidFilter(nil, "'"+c.show(n.Token.Value)+"' is not a literal value.")
 		}
 		return incompatible(col, lt, op, c.d)
 	}

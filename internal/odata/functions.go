@@ -48,7 +48,7 @@ func (c *compiler) function(n *godata.ParseNode, name string, neg bool) error {
 			name, prop, edmType(col, c.d))
 	}
 
-	pattern := prefix + likeEscaper.Replace(stringValue(n.Children[1].Token.Value)) + suffix
+	pattern := prefix + likeEscaper.Replace(c.stringValue(n.Children[1].Token.Value)) + suffix
 	if neg {
 		c.sql.WriteString("(" + col.Name + " IS NULL OR " + col.Name + ` NOT LIKE ? ESCAPE '\')`)
 	} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/CiscoM31/godata"
@@ -230,20 +231,76 @@ func enumPrefix(name string, t *schema.StructType) bool {
 	return false
 }
 
-// stringValue returns the text of a godata string token. godata keeps the
-// quotes and has already turned doubled quotes into single ones, pairing
-// them from the left; a literal made only of quotes loses one quote that
-// way (six quote characters, the value of two quotes, come back as three),
-// which is put back here.
-func stringValue(tok string) string {
+// literalPrefix starts the placeholders extractLiterals puts in place of
+// string literals: letters and digits only, which the parser keeps as they
+// are.
+const literalPrefix = "hgLiteral"
+
+// extractLiterals replaces every quoted string literal of a $filter with a
+// numbered placeholder and returns the literals decoded (OData ABNF: a
+// quote inside a literal is doubled). godata's own unescaping pairs quotes
+// from the left and reads a literal of one quote as the empty string;
+// decoding here makes every literal exact. An unterminated literal is left
+// for the parser to report.
+func extractLiterals(src string) (string, []string) {
+	var b strings.Builder
+	var lits []string
+	for i := 0; i < len(src); {
+		if src[i] != '\'' {
+			b.WriteByte(src[i])
+			i++
+			continue
+		}
+		lit, end, ok := readLiteral(src, i)
+		if !ok {
+			b.WriteString(src[i:])
+			break
+		}
+		b.WriteString("'" + literalPrefix + strconv.Itoa(len(lits)) + "'")
+		lits = append(lits, lit)
+		i = end
+	}
+	return b.String(), lits
+}
+
+// readLiteral decodes the literal whose opening quote is at src[start]; end
+// is the index after its closing quote.
+func readLiteral(src string, start int) (lit string, end int, ok bool) {
+	var b strings.Builder
+	for j := start + 1; j < len(src); j++ {
+		switch {
+		case src[j] != '\'':
+			b.WriteByte(src[j])
+		case j+1 < len(src) && src[j+1] == '\'':
+			b.WriteByte('\'')
+			j++
+		default:
+			return b.String(), j + 1, true
+		}
+	}
+	return "", 0, false
+}
+
+// show is a token as the client wrote it, for error messages: a literal's
+// placeholder becomes the quoted literal again.
+func (c *compiler) show(tok string) string {
+	if len(tok) < 2 || tok[0] != '\'' || !strings.HasPrefix(tok[1:], literalPrefix) {
+		return tok
+	}
+	return "'" + strings.ReplaceAll(c.stringValue(tok), "'", "''") + "'"
+}
+
+// stringValue returns the text of a string token: the literal its
+// placeholder stands for.
+func (c *compiler) stringValue(tok string) string {
 	if len(tok) < 2 {
 		return ""
 	}
-	// TODO: a literal of one quote (four quote characters) arrives like
-	// the empty literal and reads as ""; godata's unescaping loses the
-	// difference.
-	if len(tok) > 2 && strings.Trim(tok, "'") == "" {
-		return tok[1:]
+	inner := tok[1 : len(tok)-1]
+	if rest, found := strings.CutPrefix(inner, literalPrefix); found {
+		if n, err := strconv.Atoi(rest); err == nil && n >= 0 && n < len(c.literals) {
+			return c.literals[n]
+		}
 	}
-	return tok[1 : len(tok)-1]
+	return inner
 }
