@@ -120,7 +120,12 @@ func (s *system) cloudHandler(d *deploy.Deployment, o Options) http.Handler {
 		Log:       s.log,
 	}
 	graphHandler := gs.Handler()
-	tokens := httpserver.Middleware(s.log, httpserver.GraphEnvelope, s.issuer.Handler())
+	issuer := s.issuer.Handler()
+	tokens := httpserver.Middleware(s.log, httpserver.GraphEnvelope,
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			httpserver.SetRoute(r.Context(), tokenRoute(r.URL.Path))
+			issuer.ServeHTTP(w, r)
+		}))
 	notFound := httpserver.Middleware(s.log, httpserver.GraphEnvelope,
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			httpserver.WriteError(w, r, httpserver.GraphEnvelope, graph.InvalidVersion())
@@ -240,6 +245,21 @@ func (s *system) closeStores() error {
 		errs = append(errs, s.prem.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// tokenRoute names a token service path for the access log, with the
+// tenant (a GUID or a domain) left out.
+func tokenRoute(p string) string {
+	if strings.HasPrefix(p, "/.well-known/") {
+		return p
+	}
+	_, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	switch rest {
+	case "oauth2/v2.0/token", "discovery/v2.0/keys", "v2.0/.well-known/openid-configuration",
+		"oauth2/v2.0/authorize", "oauth2/authorize":
+		return "/{tenant}/" + rest
+	}
+	return "/{tenant}/unknown"
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {

@@ -50,6 +50,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 		return InvalidVersion()
 	}
 	version, segs := segs[0].Name, segs[1:]
+	httpserver.SetRoute(r.Context(), "/"+version) // refined once the mailbox is known
 
 	principal, err := s.Auth.Authenticate(r)
 	if err != nil {
