@@ -6,6 +6,7 @@
 //	demo     run the cloud side and an on-prem server on loopback, seeded on first start
 //	token    print a delegated access token for a user of a data directory
 //	import   import .eml files, maildirs and mbox files into a mailbox
+//	check    check a hybrid deployment's readiness from outside
 package main
 
 import (
@@ -33,6 +34,7 @@ var commands = []command{
 	{"demo", "run the cloud gateway and an on-prem server on loopback", runDemo},
 	{"token", "print a delegated access token for a user", runToken},
 	{"import", "import .eml files, maildirs and mbox files into a mailbox", runImport},
+	{"check", "check a hybrid deployment's readiness from outside", runCheck},
 }
 
 func main() {
@@ -61,6 +63,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, errUsage):
 			return 2
+		}
+		var status exitStatus
+		if errors.As(err, &status) {
+			return int(status)
 		}
 		fmt.Fprintf(stderr, "hybridgraph %s: %v\n", c.name, err)
 		return 1

@@ -14,7 +14,7 @@ import (
 )
 
 // Handler is the whole on-prem HTTP surface: /healthz, Autodiscover v2,
-// and Outlook REST v2.0 under /api, with Exchange's version headers on
+// Outlook REST v2.0 under /api and the admin topology, with Exchange's version headers on
 // every answer.
 type Handler struct {
 	Topology  *Topology
@@ -57,6 +57,8 @@ func (h *Handler) restURL(ctx context.Context, email string) (string, bool) {
 func (h *Handler) HTTP() http.Handler {
 	ad := routed("/autodiscover/autodiscover.json", autodiscover.Handler(h.restURL))
 	rest := h.REST.Handler()
+	admin := routed(AdminTopologyPath,
+		httpserver.Handle(httpserver.RESTEnvelope, h.adminTopology))
 	// Routing by prefix, not http.ServeMux: ServeMux answers paths with "."
 	// or ".." segments with a redirect, which the gateway would pass on.
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +69,8 @@ func (h *Handler) HTTP() http.Handler {
 			w.Write([]byte("ok\n"))
 		case strings.HasPrefix(p, "/autodiscover/"):
 			ad.ServeHTTP(w, r)
+		case p == AdminTopologyPath:
+			admin.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/api/"):
 			rest.ServeHTTP(w, r)
 		default:

@@ -1,0 +1,271 @@
+package readiness
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/onprem"
+)
+
+// DefaultSamples is how many requests sample the namespace's front ends.
+const DefaultSamples = 20
+
+// TokenFunc mints a server-to-server token for the user upn, addressed to
+// the on-prem server at host, as the cloud does when it proxies a request.
+type TokenFunc func(upn, host string) (string, error)
+
+// Target describes the deployment to check.
+type Target struct {
+	// URL is the on-prem server's base URL on the client namespace,
+	// e.g. https://mail.contoso.com.
+	URL string
+	// AutodiscoverURL is where Autodiscover is asked; default URL.
+	AutodiscoverURL string
+	// Namespace and AutodiscoverHost are the names to look up in DNS;
+	// by default the hosts of URL and AutodiscoverURL.
+	Namespace, AutodiscoverHost string
+	// Email is the on-prem mailbox to discover and read. Empty: the first
+	// mailbox on a REST-capable server of the admin topology.
+	Email string
+	// Caller names the user in the token for the admin topology when no
+	// Email is given.
+	Caller string
+	// Token mints server-to-server tokens; nil skips the admin topology
+	// and the OAuth check.
+	Token TokenFunc
+	// Resolver is the DNS server (host:port); empty: the system's first.
+	Resolver string
+	// Samples is how many requests sample the front ends (default 20).
+	Samples int
+	// HTTP sends the requests; redirects are never followed, since a
+	// redirect is itself a finding.
+	HTTP *http.Client
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Collect observes the deployment t describes. Failures of the deployment
+// are recorded in the Collection; the error is for a target that cannot
+// be checked at all.
+func Collect(ctx context.Context, t Target) (*Collection, error) {
+	t, err := t.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Collection{URL: t.URL, AutodiscoverURL: t.AutodiscoverURL,
+		Namespace: t.Namespace, AutodiscoverHost: t.AutodiscoverHost, Started: t.Now().UTC()}
+	p := prober{t: t}
+	c.Topology, c.TopologyProbe = p.topology(ctx)
+	c.Email = t.Email
+	if c.Email == "" {
+		c.Email = probeMailbox(c.Topology)
+	}
+	c.Samples = p.samples(ctx)
+	c.DNS = append(c.DNS, p.lookup(ctx, t.Namespace))
+	if !strings.EqualFold(t.AutodiscoverHost, t.Namespace) {
+		c.DNS = append(c.DNS, p.lookup(ctx, t.AutodiscoverHost))
+	}
+	if c.Email != "" {
+		c.Autodiscover = p.autodiscover(ctx, c.Email)
+	}
+	// Test-HMAEAS sends exactly this: a bearer scheme with no token
+	// (exchange-hybrid.md §3.4).
+	c.Challenge = p.get(ctx, t.URL+"/api/v2.0/me/messages", "Bearer", false)
+	c.OAuth = p.oauth(ctx, c.Email)
+	c.Finished = t.Now().UTC()
+	return c, nil
+}
+
+func (t Target) withDefaults() (Target, error) {
+	t.URL = strings.TrimSuffix(t.URL, "/")
+	u, err := url.Parse(t.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return t, fmt.Errorf("target URL %q: want http(s)://host[:port]", t.URL)
+	}
+	if t.AutodiscoverURL == "" {
+		t.AutodiscoverURL = t.URL
+	}
+	t.AutodiscoverURL = strings.TrimSuffix(t.AutodiscoverURL, "/")
+	a, err := url.Parse(t.AutodiscoverURL)
+	if err != nil || a.Host == "" {
+		return t, fmt.Errorf("autodiscover URL %q: want http(s)://host[:port]", t.AutodiscoverURL)
+	}
+	if t.Namespace == "" {
+		t.Namespace = u.Hostname()
+	}
+	if t.AutodiscoverHost == "" {
+		t.AutodiscoverHost = a.Hostname()
+	}
+	if t.Caller == "" {
+		t.Caller = "readiness-check"
+	}
+	if t.Samples <= 0 {
+		t.Samples = DefaultSamples
+	}
+	if t.Now == nil {
+		t.Now = time.Now
+	}
+	t.HTTP = noRedirects(t.HTTP)
+	return t, nil
+}
+
+// noRedirects returns a copy of c (or a default client) that hands every
+// redirect back to the caller.
+func noRedirects(c *http.Client) *http.Client {
+	var n http.Client
+	if c != nil {
+		n = *c
+	} else {
+		n.Timeout = 10 * time.Second
+	}
+	n.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &n
+}
+
+// probeMailbox picks the first mailbox on a REST-capable server.
+func probeMailbox(topo *onprem.AdminTopology) string {
+	if topo == nil {
+		return ""
+	}
+	for _, m := range topo.Mailboxes {
+		srv, ok := topo.DatabaseServer(m.Database)
+		if b, err := onprem.ParseBuild(srv.Build); ok && err == nil && b.ServesREST() {
+			return m.UPN
+		}
+	}
+	return ""
+}
+
+// prober sends the requests of one collection.
+type prober struct{ t Target }
+
+// keptHeaders are the answer headers the checks read.
+var keptHeaders = []string{"WWW-Authenticate", "Location", "Content-Type",
+	"X-FEServer", "X-OWA-Version"}
+
+// get sends GET u with the Authorization header authz (none when "").
+func (p prober) get(ctx context.Context, u, authz string, keepBody bool) Probe {
+	pr := Probe{URL: u, At: p.t.Now().UTC()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		pr.Error = err.Error()
+		return pr
+	}
+	req.Header.Set("Accept", "application/json")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	resp, err := p.t.HTTP.Do(req)
+	if err != nil {
+		pr.Error = err.Error()
+		return pr
+	}
+	defer resp.Body.Close()
+	pr.Status = resp.StatusCode
+	pr.Header = map[string]string{}
+	for _, h := range keptHeaders {
+		if v := resp.Header.Get(h); v != "" {
+			pr.Header[h] = v
+		}
+	}
+	pr.Cert = certOf(resp.TLS)
+	if keepBody {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		pr.Body = string(b)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	return pr
+}
+
+func certOf(cs *tls.ConnectionState) *Cert {
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return nil
+	}
+	leaf := cs.PeerCertificates[0]
+	return &Cert{Subject: leaf.Subject.String(), DNSNames: leaf.DNSNames, NotAfter: leaf.NotAfter}
+}
+
+// topology asks the admin endpoint; a server without one answers 404.
+func (p prober) topology(ctx context.Context) (*onprem.AdminTopology, Probe) {
+	u := p.t.URL + onprem.AdminTopologyPath
+	if p.t.Token == nil {
+		return nil, Probe{URL: u, At: p.t.Now().UTC(), Skipped: "no token source"}
+	}
+	upn := p.t.Email
+	if upn == "" {
+		upn = p.t.Caller
+	}
+	tok, err := p.t.Token(upn, hostOf(p.t.URL))
+	if err != nil {
+		return nil, Probe{URL: u, At: p.t.Now().UTC(), Error: "mint token: " + err.Error()}
+	}
+	pr := p.get(ctx, u, "Bearer "+tok, true)
+	if pr.Status != http.StatusOK {
+		return nil, pr
+	}
+	var topo onprem.AdminTopology
+	if err := json.Unmarshal([]byte(pr.Body), &topo); err != nil {
+		pr.Error = "parse topology: " + err.Error()
+		return nil, pr
+	}
+	pr.Body = "" // kept in Collection.Topology
+	return &topo, pr
+}
+
+// samples requests the namespace repeatedly and records the front end
+// and build that answered each time (exchange-hybrid.md §4, §6.2 R4).
+func (p prober) samples(ctx context.Context) []Sample {
+	out := make([]Sample, 0, p.t.Samples)
+	for range p.t.Samples {
+		pr := p.get(ctx, p.t.URL+"/api/", "", false)
+		out = append(out, Sample{At: pr.At, Status: pr.Status, Error: pr.Error,
+			FEServer: pr.Header["X-FEServer"], OWAVersion: pr.Header["X-OWA-Version"]})
+	}
+	return out
+}
+
+// autodiscover asks Autodiscover v2 for the mailbox's REST URL, as the
+// cloud does (exchange-hybrid.md §2.1, anonymous).
+func (p prober) autodiscover(ctx context.Context, email string) Probe {
+	u := p.t.AutodiscoverURL + "/autodiscover/autodiscover.json?Email=" +
+		url.QueryEscape(email) + "&Protocol=Rest"
+	return p.get(ctx, u, "", true)
+}
+
+// oauth reads one message of the mailbox with a server-to-server token.
+func (p prober) oauth(ctx context.Context, email string) Probe {
+	u := p.t.URL + "/api/v2.0/users('" + url.PathEscape(email) + "')/messages?$top=1"
+	switch {
+	case p.t.Token == nil:
+		return Probe{URL: u, At: p.t.Now().UTC(), Skipped: "no token source"}
+	case email == "":
+		return Probe{URL: u, At: p.t.Now().UTC(), Skipped: "no on-prem mailbox known"}
+	}
+	tok, err := p.t.Token(email, hostOf(p.t.URL))
+	if err != nil {
+		return Probe{URL: u, At: p.t.Now().UTC(), Error: "mint token: " + err.Error()}
+	}
+	return p.get(ctx, u, "Bearer "+tok, false)
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// isIP reports whether host is an address literal.
+func isIP(host string) bool { return net.ParseIP(strings.Trim(host, "[]")) != nil }
+
+var errNoResolver = errors.New("no DNS resolver configured")
