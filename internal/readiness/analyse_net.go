@@ -64,7 +64,7 @@ func checkDiscoveredURL(r *result, c *Collection) {
 	switch {
 	case !strings.EqualFold(ans.Protocol, "Rest"):
 		r.add(Fail, "Autodiscover for %s answered protocol %q, want Rest", c.Email, ans.Protocol)
-	case err != nil || want == nil || !strings.EqualFold(got.Host, want.Host):
+	case err != nil || want == nil || !strings.EqualFold(got.Hostname(), want.Hostname()):
 		r.add(Fail, "Autodiscover for %s answered %s, not on the client namespace %s",
 			c.Email, ans.URL, c.URL)
 	default:
@@ -160,8 +160,8 @@ func checkOAuth(c *Collection) Result {
 	case p.Status == http.StatusOK:
 		r.add(Pass, "%s read with an S2S token: HTTP 200", c.Email)
 	default:
-		r.add(Fail, "%s read with an S2S token: %s %s", c.Email, outcome(p),
-			p.Header["WWW-Authenticate"])
+		r.add(Fail, "%s read with an S2S token: %s", c.Email,
+			strings.TrimSpace(outcome(p)+" "+p.Header["WWW-Authenticate"]))
 	}
 	return r.done("Check the auth server and partner application on Exchange " +
 		"(Get-AuthServer, Get-PartnerApplication) and Test-OAuthConnectivity.")

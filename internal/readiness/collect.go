@@ -131,9 +131,10 @@ func noRedirects(c *http.Client) *http.Client {
 	return &n
 }
 
-// probeMailbox picks the first mailbox on a REST-capable server.
+// probeMailbox picks the first mailbox on a REST-capable server, or else
+// the first mailbox, whose failures then show what is wrong.
 func probeMailbox(topo *onprem.AdminTopology) string {
-	if topo == nil {
+	if topo == nil || len(topo.Mailboxes) == 0 {
 		return ""
 	}
 	for _, m := range topo.Mailboxes {
@@ -142,7 +143,7 @@ func probeMailbox(topo *onprem.AdminTopology) string {
 			return m.UPN
 		}
 	}
-	return ""
+	return topo.Mailboxes[0].UPN
 }
 
 // prober sends the requests of one collection.

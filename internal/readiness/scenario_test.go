@@ -1,0 +1,358 @@
+package readiness_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/miekg/dns"
+
+	"github.com/hybridgraph/hybridgraph/internal/auth"
+	"github.com/hybridgraph/hybridgraph/internal/demo"
+	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/onprem"
+	"github.com/hybridgraph/hybridgraph/internal/readiness"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports in testdata")
+
+// running is a demo deployment started by a test.
+type running struct {
+	d   *deploy.Deployment
+	dir string
+}
+
+// seeded is a demo data directory seeded once for all scenarios.
+func seeded(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	startDemo(t, dir)()
+	return dir
+}
+
+// startDemo runs the demo on dir until the returned stop is called.
+func startDemo(t *testing.T, dir string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- demo.Run(ctx, demo.Options{Data: dir, CloudAddr: "127.0.0.1:0",
+			OnPremAddr: "127.0.0.1:0", CloudSMTPAddr: "127.0.0.1:0", OnPremSMTP: "127.0.0.1:0",
+			Out: io.Discard, Log: slog.New(slog.DiscardHandler)})
+	}()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("demo stopped: %v", err)
+		default:
+		}
+		if d, err := (deploy.Layout{Dir: dir}).Load(); err == nil {
+			if resp, err := http.Get(d.OnPremURL + "/healthz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK && reachable(d.CloudURL) {
+					return stop
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("demo did not start within 30s")
+	return stop
+}
+
+func reachable(base string) bool {
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// scenario copies the seeded data directory, lets edit change the
+// topology, and starts the demo on the copy.
+func scenario(t *testing.T, base string, edit func(*onprem.Topology)) running {
+	t.Helper()
+	dir := t.TempDir()
+	if err := copyDir(base, dir); err != nil {
+		t.Fatal(err)
+	}
+	l := deploy.Layout{Dir: dir}
+	if edit != nil {
+		topo, err := onprem.LoadTopology(l.TopologyFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(topo)
+		if err := topo.Save(l.TopologyFile()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	startDemo(t, dir)
+	d, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return running{d: d, dir: dir}
+}
+
+func copyDir(from, to string) error {
+	return filepath.WalkDir(from, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if e.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o755)
+		}
+		if e.Name() == ".lock" {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o600)
+	})
+}
+
+// target is the check of r's on-prem server, as the CLI builds it.
+func (r running) target(t *testing.T) readiness.Target {
+	t.Helper()
+	l := deploy.Layout{Dir: r.dir}
+	key, err := auth.LoadOrCreateKey(l.KeyDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &auth.Issuer{Key: key, TenantID: r.d.TenantID, BaseURL: r.d.CloudURL}
+	return readiness.Target{URL: r.d.OnPremURL, Caller: "admin@" + r.d.Domain, Samples: 6,
+		Token: func(upn, host string) (string, error) {
+			return iss.S2SToken(upn, host, []string{"Mail.Read"}, time.Minute)
+		}}
+}
+
+// healthyTopology moves the 2013 database to the 2016 server and retires
+// the 2013 server.
+func healthyTopology(topo *onprem.Topology) {
+	topo.Servers = []onprem.Server{{Name: demo.Ex2016Name, Build: demo.Ex2016CU23}}
+	for i := range topo.Databases {
+		topo.Databases[i].Server = demo.Ex2016Name
+	}
+	topo.FrontEnd = demo.Ex2016Name
+}
+
+var ports = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+
+// golden compares the report's text with testdata/name.golden, ports
+// replaced since the kernel chooses them.
+func golden(t *testing.T, name string, rep readiness.Report) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got := ports.ReplaceAll(buf.Bytes(), []byte("127.0.0.1:PORT"))
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+}
+
+// check collects and analyses, and also checks that the saved collection
+// gives the same report without the network.
+func check(t *testing.T, target readiness.Target) readiness.Report {
+	t.Helper()
+	c, err := readiness.Collect(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := readiness.Analyse(c)
+	path := filepath.Join(t.TempDir(), "collection.json")
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := readiness.LoadCollection(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rep, readiness.Analyse(saved)); diff != "" {
+		t.Errorf("report of the saved collection (-live +saved):\n%s", diff)
+	}
+	return rep
+}
+
+func statusOf(rep readiness.Report, id string) readiness.Status {
+	for _, r := range rep.Results {
+		if r.ID == id {
+			return r.Status
+		}
+	}
+	return ""
+}
+
+func TestScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts demo deployments")
+	}
+	base := seeded(t)
+	for _, tc := range []struct {
+		name   string
+		edit   func(*onprem.Topology)
+		front  func(t *testing.T, onprem string) string // a front door, or ""
+		dns    map[string]string                        // name → address for the resolver
+		wantID string
+		want   readiness.Status
+		exit   int
+	}{
+		{name: "demo", wantID: "R1", want: readiness.Fail, exit: 2},
+		{name: "healthy", edit: healthyTopology, wantID: "R1", want: readiness.Pass, exit: 1},
+		{name: "cu2", edit: func(topo *onprem.Topology) {
+			healthyTopology(topo)
+			topo.Servers[0].Build = "15.1.466.34"
+		}, wantID: "R2", want: readiness.Fail, exit: 2},
+		{name: "2013-in-array", edit: healthyTopology, front: with2013,
+			wantID: "R4", want: readiness.Fail, exit: 2},
+		{name: "dns-missing", edit: healthyTopology,
+			dns:    map[string]string{"mail.contoso.test.": "203.0.113.10"},
+			wantID: "R5", want: readiness.Fail, exit: 2},
+		{name: "dns-private", edit: healthyTopology,
+			dns: map[string]string{"mail.contoso.test.": "203.0.113.10",
+				"autodiscover.contoso.test.": "10.1.2.3"},
+			wantID: "R5", want: readiness.Warn, exit: 1},
+		{name: "preauth-proxy", edit: healthyTopology, front: preauth,
+			wantID: "R6", want: readiness.Fail, exit: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := scenario(t, base, tc.edit)
+			target := r.target(t)
+			if tc.front != nil {
+				target.URL = tc.front(t, r.d.OnPremURL)
+			}
+			if tc.dns != nil {
+				target.Resolver = dnsServer(t, tc.dns)
+				target.Namespace, target.AutodiscoverHost = "mail.contoso.test",
+					"autodiscover.contoso.test"
+			}
+			rep := check(t, target)
+			if got := statusOf(rep, tc.wantID); got != tc.want {
+				t.Errorf("%s: got %s, want %s", tc.wantID, got, tc.want)
+			}
+			if got := rep.ExitCode(); got != tc.exit {
+				t.Errorf("exit code: got %d, want %d", got, tc.exit)
+			}
+			golden(t, tc.name, rep)
+		})
+	}
+}
+
+// with2013 is a load balancer that sends every other request to an
+// Exchange 2013 front end: the same back end, answering with 2013's
+// version headers as a 2013 CAS in the array would.
+func with2013(t *testing.T, backend string) string {
+	u, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if n.Add(1)%2 == 0 {
+			resp.Header.Set("X-FEServer", "EX2013-02")
+			resp.Header.Set("X-OWA-Version", demo.Ex2013CU23)
+		}
+		return nil
+	}
+	srv := httptest.NewServer(rp)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// preauth is a reverse proxy that pre-authenticates /api: anonymous
+// requests are redirected to its login page; the rest passes through.
+func preauth(t *testing.T, backend string) string {
+	u, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/" {
+			http.Redirect(w, r, "/adfs/ls/?wa=wsignin1.0", http.StatusFound)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// dnsServer serves A records for names on 127.0.0.1 and NXDOMAIN for the
+// rest, as a public resolver would for a missing record.
+func dnsServer(t *testing.T, names map[string]string) string {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		addr, ok := names[q.Question[0].Name]
+		switch {
+		case !ok:
+			m.Rcode = dns.RcodeNameError
+		case q.Question[0].Qtype == dns.TypeA:
+			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name,
+				Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.ParseIP(addr)})
+		}
+		w.WriteMsg(m)
+	})
+	srv := &dns.Server{PacketConn: pc, Handler: h}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	go srv.ActivateAndServe()
+	<-started
+	t.Cleanup(func() {
+		if err := srv.Shutdown(); err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("dns shutdown: %v", err)
+		}
+	})
+	return pc.LocalAddr().String()
+}
