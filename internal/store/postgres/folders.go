@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hybridgraph/hybridgraph/internal/store"
+)
+
+// CreateMailbox adds a mailbox; an existing id is ErrConflict.
+func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO mailboxes (id, address, display_name) VALUES ($1, $2, $3)`,
+		m.ID, m.Address, m.DisplayName)
+	if err != nil {
+		return storeError(err, "create mailbox")
+	}
+	return nil
+}
+
+// Mailbox returns the mailbox with id, or ErrNotFound.
+func (db *DB) Mailbox(ctx context.Context, id string) (store.Mailbox, error) {
+	m := store.Mailbox{ID: id}
+	err := db.pool.QueryRow(ctx,
+		`SELECT address::text, display_name FROM mailboxes WHERE id = $1`, id).
+		Scan(&m.Address, &m.DisplayName)
+	if err != nil {
+		return store.Mailbox{}, notFound(err, "mailbox")
+	}
+	return m, nil
+}
+
+// CreateFolder adds a folder. A duplicate id, a second folder with the
+// same well-known name, or a sibling with the same display name (in any
+// case) is ErrConflict; a missing mailbox is ErrNotFound.
+func (db *DB) CreateFolder(ctx context.Context, f store.Folder) error {
+	_, err := db.pool.Exec(ctx,
+		`INSERT INTO folders (mailbox_id, id, parent_id, display_name, well_known, is_hidden)
+		 VALUES ($1, $2, $3, $4, $5, $6)`,
+		f.MailboxID, f.ID, f.ParentID, f.DisplayName, strings.ToLower(f.WellKnown), f.IsHidden)
+	if err != nil {
+		return storeError(err, "create folder")
+	}
+	return nil
+}
+
+// folderSelect reads a folder with its counts, as correlated subqueries
+// answered from indexes: folders_sibling_name for children,
+// messages_folder_received for the total, messages_folder_unread for the
+// unread count.
+const folderSelect = `SELECT f.mailbox_id, f.id, f.parent_id, f.display_name::text,
+	f.well_known, f.is_hidden,
+	(SELECT COUNT(*) FROM folders c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.id),
+	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id),
+	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id
+		AND m.is_read = false)
+	FROM folders f `
+
+func scanFolder(row pgx.Row) (store.Folder, error) {
+	var f store.Folder
+	err := row.Scan(&f.MailboxID, &f.ID, &f.ParentID, &f.DisplayName, &f.WellKnown,
+		&f.IsHidden, &f.ChildFolderCount, &f.TotalItemCount, &f.UnreadItemCount)
+	return f, err
+}
+
+// Folder returns a folder by id, or ErrNotFound.
+func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, error) {
+	f, err := scanFolder(db.pool.QueryRow(ctx,
+		folderSelect+`WHERE f.mailbox_id = $1 AND f.id = $2`, mailboxID, id))
+	if err != nil {
+		return store.Folder{}, notFound(err, "folder")
+	}
+	return f, nil
+}
+
+// FolderByWellKnown returns the folder with a well-known name (any case),
+// or ErrNotFound.
+func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder, error) {
+	f, err := scanFolder(db.pool.QueryRow(ctx,
+		folderSelect+`WHERE f.mailbox_id = $1 AND f.well_known = $2`,
+		mailboxID, strings.ToLower(name)))
+	if err != nil {
+		return store.Folder{}, notFound(err, "folder "+name)
+	}
+	return f, nil
+}
+
+// Folders lists the children of parentID by display name; "" lists the
+// children of the root folder (the one without a parent).
+func (db *DB) Folders(ctx context.Context, mailboxID, parentID string) ([]store.Folder, error) {
+	parent := `$2`
+	args := []any{mailboxID, parentID}
+	if parentID == "" {
+		parent = `(SELECT id FROM folders WHERE mailbox_id = $1 AND parent_id = '' LIMIT 1)`
+		args = args[:1]
+	}
+	rows, err := db.pool.Query(ctx, folderSelect+`WHERE f.mailbox_id = $1 AND f.parent_id = `+
+		parent+` ORDER BY f.display_name, f.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list folders: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Folder, error) {
+		return scanFolder(r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list folders: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hybridgraph/hybridgraph/internal/store"
+)
+
+// ClaimLease is how long a message Due returned stays out of other
+// callers' Due answers, unless Defer or Dequeue settles it first. It
+// bounds how long a crashed worker delays a message.
+const ClaimLease = 10 * time.Minute
+
+// Enqueue adds a message to the outbound queue. A zero NextAttempt means
+// now. A duplicate id is ErrConflict.
+func (db *DB) Enqueue(ctx context.Context, m store.Outbound) error {
+	rcpts, err := json.Marshal(m.Recipients)
+	if err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	_, err = db.pool.Exec(ctx,
+		`INSERT INTO outbound (id, sender, recipients, mime, attempts, next_attempt, last_error)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, millis(m.NextAttempt), m.LastError)
+	if err != nil {
+		return storeError(err, "enqueue")
+	}
+	return nil
+}
+
+// dueSQL claims up to $3 due messages, the longest-waiting first. SKIP
+// LOCKED passes over rows another caller is claiming at this moment, and
+// claimed_until hides the claimed ones from later callers until the lease
+// ends (https://www.postgresql.org/docs/15/sql-select.html#SQL-FOR-UPDATE-SHARE).
+const dueSQL = `WITH claimed AS (
+	UPDATE outbound o SET claimed_until = $2
+	FROM (SELECT id FROM outbound WHERE next_attempt <= $1 AND claimed_until <= $1
+		ORDER BY next_attempt, id LIMIT $3 FOR UPDATE SKIP LOCKED) d
+	WHERE o.id = d.id
+	RETURNING o.id, o.sender, o.recipients, o.mime, o.attempts, o.next_attempt, o.last_error)
+SELECT * FROM claimed ORDER BY next_attempt, id`
+
+// Due claims and returns up to limit queued messages whose next attempt is
+// at or before now, the longest-waiting first. A claimed message is not
+// returned again for ClaimLease after now, unless Defer settles it, so
+// that two processes running the queue never deliver it twice.
+func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]store.Outbound, error) {
+	rows, err := db.pool.Query(ctx, dueSQL, millis(now), millis(now.Add(ClaimLease)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, scanOutbound)
+	if err != nil {
+		return nil, fmt.Errorf("due: %w", err)
+	}
+	return out, nil
+}
+
+func scanOutbound(r pgx.CollectableRow) (store.Outbound, error) {
+	var (
+		m     store.Outbound
+		rcpts string
+		next  int64
+	)
+	if err := r.Scan(&m.ID, &m.From, &rcpts, &m.MIME, &m.Attempts, &next,
+		&m.LastError); err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal([]byte(rcpts), &m.Recipients); err != nil {
+		return m, fmt.Errorf("recipients of %s: %w", m.ID, err)
+	}
+	m.NextAttempt = time.UnixMilli(next).UTC()
+	return m, nil
+}
+
+// Dequeue removes a delivered message, or fails with ErrNotFound.
+func (db *DB) Dequeue(ctx context.Context, id string) error {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM outbound WHERE id = $1`, id)
+	return oneRow(tag, err, "dequeue")
+}
+
+// Defer records a failed attempt: the attempt count goes up by one, the
+// claim ends, and the message waits until next.
+func (db *DB) Defer(ctx context.Context, id string, next time.Time, lastErr string) error {
+	tag, err := db.pool.Exec(ctx,
+		`UPDATE outbound SET attempts = attempts + 1, next_attempt = $1, last_error = $2,
+		 claimed_until = 0 WHERE id = $3`, millis(next), lastErr, id)
+	return oneRow(tag, err, "defer")
+}
+
+// millis stores times as Unix milliseconds; the zero time is 0 (due at once).
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
