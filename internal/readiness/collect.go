@@ -3,6 +3,7 @@ package readiness
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,7 +168,7 @@ func (p prober) get(ctx context.Context, u, authz string, keepBody bool) Probe {
 	}
 	resp, err := p.t.HTTP.Do(req)
 	if err != nil {
-		pr.Error = err.Error()
+		pr.Error = errText(err)
 		return pr
 	}
 	defer resp.Body.Close()
@@ -270,3 +271,24 @@ func hostOf(raw string) string {
 func isIP(host string) bool { return net.ParseIP(strings.Trim(host, "[]")) != nil }
 
 var errNoResolver = errors.New("no DNS resolver configured")
+
+// errText says why a request failed, naming certificate problems plainly
+// (the x509 messages carry the current time, which a report must not).
+func errText(err error) string {
+	var (
+		invalid x509.CertificateInvalidError
+		host    x509.HostnameError
+		unknown x509.UnknownAuthorityError
+	)
+	switch {
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "TLS certificate expired or not yet valid"
+	case errors.As(err, &invalid):
+		return "TLS certificate invalid: " + invalid.Error()
+	case errors.As(err, &host):
+		return "TLS certificate not valid for " + host.Host
+	case errors.As(err, &unknown):
+		return "TLS certificate signed by an unknown authority"
+	}
+	return err.Error()
+}

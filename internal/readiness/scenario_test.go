@@ -3,11 +3,18 @@ package readiness_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"flag"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -170,7 +177,10 @@ func healthyTopology(topo *onprem.Topology) {
 	topo.FrontEnd = demo.Ex2016Name
 }
 
-var ports = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+var (
+	ports = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	dates = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
+)
 
 // golden compares the report's text with testdata/name.golden, ports
 // replaced since the kernel chooses them.
@@ -181,6 +191,7 @@ func golden(t *testing.T, name string, rep readiness.Report) {
 		t.Fatal(err)
 	}
 	got := ports.ReplaceAll(buf.Bytes(), []byte("127.0.0.1:PORT"))
+	got = dates.ReplaceAll(got, []byte("YYYY-MM-DD"))
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -238,6 +249,7 @@ func TestScenarios(t *testing.T) {
 		edit   func(*onprem.Topology)
 		front  func(t *testing.T, onprem string) string // a front door, or ""
 		dns    map[string]string                        // name → address for the resolver
+		cert   time.Duration                            // TLS front door certificate life left
 		wantID string
 		want   readiness.Status
 		exit   int
@@ -259,12 +271,21 @@ func TestScenarios(t *testing.T) {
 			wantID: "R5", want: readiness.Warn, exit: 1},
 		{name: "preauth-proxy", edit: healthyTopology, front: preauth,
 			wantID: "R6", want: readiness.Fail, exit: 2},
+		{name: "tls-valid", edit: healthyTopology, cert: 365 * 24 * time.Hour,
+			wantID: "R6", want: readiness.Pass, exit: 1},
+		{name: "tls-expiring", edit: healthyTopology, cert: 10 * 24 * time.Hour,
+			wantID: "R6", want: readiness.Warn, exit: 1},
+		{name: "tls-expired", edit: healthyTopology, cert: -24 * time.Hour,
+			wantID: "R6", want: readiness.Fail, exit: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := scenario(t, base, tc.edit)
 			target := r.target(t)
 			if tc.front != nil {
 				target.URL = tc.front(t, r.d.OnPremURL)
+			}
+			if tc.cert != 0 {
+				target.URL, target.HTTP = tlsFront(t, r.d.OnPremURL, tc.cert)
 			}
 			if tc.dns != nil {
 				target.Resolver = dnsServer(t, tc.dns)
@@ -303,6 +324,46 @@ func with2013(t *testing.T, backend string) string {
 	srv := httptest.NewServer(rp)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// tlsFront is a TLS reverse proxy in front of backend whose certificate,
+// for 127.0.0.1 from a test CA, has life left before it expires
+// (negative: expired that long ago). The client trusts the test CA.
+func tlsFront(t *testing.T, backend string, life time.Duration) (string, *http.Client) {
+	u, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
+		NotBefore: now.Add(-72 * time.Hour), NotAfter: now.Add(10 * 365 * 24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2),
+		Subject:   pkix.Name{CommonName: "mail.contoso.test"},
+		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(life),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"mail.contoso.test"},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(u))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der},
+		PrivateKey: key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return srv.URL, &http.Client{Timeout: 10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
 
 // preauth is a reverse proxy that pre-authenticates /api: anonymous
