@@ -200,6 +200,10 @@ func checkR4(c *Collection) Result {
 	if failed > 0 {
 		r.add(Warn, "sampled: %d of %d requests gave no version header", failed, len(c.Samples))
 	}
+	if r.Status == Warn {
+		return r.done("Check every server behind the namespace with Get-ExchangeServer: " +
+			"the requests did not show which front end answered.")
+	}
 	return r.done("Remove the Exchange 2013 servers from the load-balanced namespace " +
 		"so that only Exchange 2016 CU3 or later answers.")
 }
