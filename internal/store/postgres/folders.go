@@ -78,7 +78,8 @@ func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, e
 
 // FolderByWellKnown returns the folder with a well-known name (any case),
 // or ErrNotFound.
-func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder, error) {
+func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder,
+	error) {
 	f, err := scanFolder(db.pool.QueryRow(ctx,
 		folderSelect+`WHERE f.mailbox_id = $1 AND f.well_known = $2`,
 		mailboxID, strings.ToLower(name)))
