@@ -72,7 +72,10 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	if err := banner(ctx, o.Out, l, d, sys); err != nil {
-		sys.stop()
+		stopErr := sys.stop()
+		if ctx.Err() != nil {
+			return stopErr // asked to stop while starting: not a failure
+		}
 		return err
 	}
 	<-ctx.Done()
