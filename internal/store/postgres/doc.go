@@ -13,7 +13,9 @@
 //
 // Queries. The store's Query.Where comes from package odata with "?"
 // placeholders; rebind numbers them $1…$n outside quoted text, and
-// refuses text it cannot number safely. Every filter and sort runs in SQL.
+// refuses text it cannot number safely. Every filter and sort runs in SQL,
+// built by package sqlstore, which both backends share, in PostgreSQL's
+// dialect (items.go).
 // The pool (pgxpool) prepares and caches each statement text per
 // connection, so repeated list queries are planned once.
 //

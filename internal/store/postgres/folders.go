@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
 
 // CreateMailbox adds a mailbox; an existing id is ErrConflict.
@@ -47,28 +46,12 @@ func (db *DB) CreateFolder(ctx context.Context, f store.Folder) error {
 	return nil
 }
 
-// folderSelect reads a folder with its counts, as correlated subqueries
-// answered from indexes: folders_sibling_name for children,
-// messages_folder_received for the total, messages_folder_unread for the
-// unread count.
-const folderSelect = `SELECT f.mailbox_id, f.id, f.parent_id, f.display_name::text,
-	f.well_known, f.is_hidden,
-	(SELECT COUNT(*) FROM folders c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.id),
-	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id),
-	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id
-		AND m.is_read = false)
-	FROM folders f `
-
-func scanFolder(row pgx.Row) (store.Folder, error) {
-	var f store.Folder
-	err := row.Scan(&f.MailboxID, &f.ID, &f.ParentID, &f.DisplayName, &f.WellKnown,
-		&f.IsHidden, &f.ChildFolderCount, &f.TotalItemCount, &f.UnreadItemCount)
-	return f, err
-}
+// folderSelect reads a folder with its counts (see sqlstore.FolderSelect).
+var folderSelect = sqlstore.FolderSelect(dialect)
 
 // Folder returns a folder by id, or ErrNotFound.
 func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, error) {
-	f, err := scanFolder(db.pool.QueryRow(ctx,
+	f, err := sqlstore.ScanFolder(db.pool.QueryRow(ctx,
 		folderSelect+`WHERE f.mailbox_id = $1 AND f.id = $2`, mailboxID, id))
 	if err != nil {
 		return store.Folder{}, notFound(err, "folder")
@@ -80,7 +63,7 @@ func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, e
 // or ErrNotFound.
 func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder,
 	error) {
-	f, err := scanFolder(db.pool.QueryRow(ctx,
+	f, err := sqlstore.ScanFolder(db.pool.QueryRow(ctx,
 		folderSelect+`WHERE f.mailbox_id = $1 AND f.well_known = $2`,
 		mailboxID, strings.ToLower(name)))
 	if err != nil {
@@ -103,11 +86,5 @@ func (db *DB) Folders(ctx context.Context, mailboxID, parentID string) ([]store.
 	if err != nil {
 		return nil, fmt.Errorf("list folders: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Folder, error) {
-		return scanFolder(r)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list folders: %w", err)
-	}
-	return out, nil
+	return collect(rows, sqlstore.ScanFolder, "list folders")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -114,4 +115,16 @@ func oneRow(tag pgconn.CommandTag, err error, what string) error {
 		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	}
 	return nil
+}
+
+// collect reads every row with scan; a failure is wrapped with what.
+func collect[T any](rows pgx.Rows, scan func(sqlstore.Scanner) (T, error),
+	what string) ([]T, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) {
+		return scan(r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }

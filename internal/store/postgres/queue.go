@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
 
 // ClaimLease is how long a message Due returned stays out of other
@@ -26,7 +25,7 @@ func (db *DB) Enqueue(ctx context.Context, m store.Outbound) error {
 	_, err = db.pool.Exec(ctx,
 		`INSERT INTO outbound (id, sender, recipients, mime, attempts, next_attempt, last_error)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, millis(m.NextAttempt), m.LastError)
+		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, sqlstore.Millis(m.NextAttempt), m.LastError)
 	if err != nil {
 		return storeError(err, "enqueue")
 	}
@@ -50,32 +49,12 @@ SELECT * FROM claimed ORDER BY next_attempt, id`
 // returned again for ClaimLease after now, unless Defer settles it, so
 // that two processes running the queue never deliver it twice.
 func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]store.Outbound, error) {
-	rows, err := db.pool.Query(ctx, dueSQL, millis(now), millis(now.Add(ClaimLease)), limit)
+	rows, err := db.pool.Query(ctx, dueSQL, sqlstore.Millis(now),
+		sqlstore.Millis(now.Add(ClaimLease)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, scanOutbound)
-	if err != nil {
-		return nil, fmt.Errorf("due: %w", err)
-	}
-	return out, nil
-}
-
-func scanOutbound(r pgx.CollectableRow) (store.Outbound, error) {
-	var (
-		m     store.Outbound
-		rcpts string
-		next  int64
-	)
-	if err := r.Scan(&m.ID, &m.From, &rcpts, &m.MIME, &m.Attempts, &next,
-		&m.LastError); err != nil {
-		return m, err
-	}
-	if err := json.Unmarshal([]byte(rcpts), &m.Recipients); err != nil {
-		return m, fmt.Errorf("recipients of %s: %w", m.ID, err)
-	}
-	m.NextAttempt = time.UnixMilli(next).UTC()
-	return m, nil
+	return collect(rows, sqlstore.ScanOutbound, "due")
 }
 
 // Dequeue removes a delivered message, or fails with ErrNotFound.
@@ -89,14 +68,6 @@ func (db *DB) Dequeue(ctx context.Context, id string) error {
 func (db *DB) Defer(ctx context.Context, id string, next time.Time, lastErr string) error {
 	tag, err := db.pool.Exec(ctx,
 		`UPDATE outbound SET attempts = attempts + 1, next_attempt = $1, last_error = $2,
-		 claimed_until = 0 WHERE id = $3`, millis(next), lastErr, id)
+		 claimed_until = 0 WHERE id = $3`, sqlstore.Millis(next), lastErr, id)
 	return oneRow(tag, err, "defer")
-}
-
-// millis stores times as Unix milliseconds; the zero time is 0 (due at once).
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }

@@ -15,6 +15,10 @@
 // Go, and a writer in another process is waited for (busy_timeout), so
 // writes do not fail with SQLITE_BUSY.
 //
+// The SQL this backend shares with package postgres (the messages layout,
+// the WHERE and ORDER BY of a store.Query, row scanning) is package
+// sqlstore, with SQLite's dialect in items.go.
+//
 // Schema changes are goose migrations embedded from migrations/.
 //
 // Reads return items without Cols (the document carries the same values)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
 
 // CreateMailbox adds a mailbox; an existing id is ErrConflict.
@@ -46,32 +47,14 @@ func (db *DB) CreateFolder(ctx context.Context, f store.Folder) error {
 	return nil
 }
 
-// folderSelect reads a folder with its counts. The counts are correlated
-// subqueries answered from indexes: folders_sibling_name for children,
-// messages_folder_received for the total, messages_folder_unread for the
-// unread count.
-const folderSelect = `SELECT f.mailbox_id, f.id, f.parent_id, f.display_name, f.well_known,
-	f.is_hidden,
-	(SELECT COUNT(*) FROM folders c WHERE c.mailbox_id = f.mailbox_id AND c.parent_id = f.id),
-	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id),
-	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id
-		AND m.is_read = 0)
-	FROM folders f `
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanFolder(row scanner) (store.Folder, error) {
-	var f store.Folder
-	err := row.Scan(&f.MailboxID, &f.ID, &f.ParentID, &f.DisplayName, &f.WellKnown,
-		&f.IsHidden, &f.ChildFolderCount, &f.TotalItemCount, &f.UnreadItemCount)
-	return f, err
-}
+// folderSelect reads a folder with its counts (see sqlstore.FolderSelect).
+var folderSelect = sqlstore.FolderSelect(dialect)
 
 // Folder returns a folder by id, or ErrNotFound.
 func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, error) {
 	row := db.queryReadRow(ctx,
 		folderSelect+`WHERE f.mailbox_id = ? AND f.id = ?`, mailboxID, id)
-	f, err := scanFolder(row)
+	f, err := sqlstore.ScanFolder(row)
 	if err != nil {
 		return store.Folder{}, notFound(err, "folder")
 	}
@@ -80,11 +63,12 @@ func (db *DB) Folder(ctx context.Context, mailboxID, id string) (store.Folder, e
 
 // FolderByWellKnown returns the folder with a well-known name (any case),
 // or ErrNotFound.
-func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder, error) {
+func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (store.Folder,
+	error) {
 	row := db.queryReadRow(ctx,
 		folderSelect+`WHERE f.mailbox_id = ? AND f.well_known = ?`,
 		mailboxID, strings.ToLower(name))
-	f, err := scanFolder(row)
+	f, err := sqlstore.ScanFolder(row)
 	if err != nil {
 		return store.Folder{}, notFound(err, "folder "+name)
 	}
@@ -107,11 +91,11 @@ func (db *DB) Folders(ctx context.Context, mailboxID, parentID string) ([]store.
 		return nil, fmt.Errorf("list folders: %w", err)
 	}
 	defer rows.Close()
-	return collect(rows, scanFolder)
+	return collect(rows, sqlstore.ScanFolder)
 }
 
 // collect scans every row with scan.
-func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+func collect[T any](rows *sql.Rows, scan func(sqlstore.Scanner) (T, error)) ([]T, error) {
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)

@@ -3,69 +3,20 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/hybridgraph/hybridgraph/internal/schema"
 	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
 
-// The messages table has fixed columns (mailbox_id, id, folder_id,
-// change_key, doc, mime) and one column per schema.Message column. The
-// schema's id and folder_id columns are the fixed ones, taken from Item.ID
-// and Item.FolderID.
+// dialect is SQLite's SQL: "?" placeholders, where NULLs already sort
+// first ascending and last descending, and a negative LIMIT for none.
+var dialect = sqlstore.Dialect{Desc: " DESC", False: "0", NoLimit: -1}
+
 var (
-	// derived lists the schema columns stored from Item.Cols, with their
-	// index in schema.Message.Columns.
-	derived []derivedColumn
-	// sortable holds every schema column name $orderby may produce.
-	sortable = map[string]bool{}
-
-	insertSQL string
-	updateSQL string
+	insertSQL = sqlstore.InsertSQL(dialect)
+	updateSQL = sqlstore.UpdateSQL(dialect)
 )
-
-type derivedColumn struct {
-	name  string
-	index int
-}
-
-func init() {
-	var names, sets []string
-	for i, c := range schema.Message.Columns {
-		sortable[c.Name] = true
-		if c.Name == "id" || c.Name == "folder_id" {
-			continue
-		}
-		derived = append(derived, derivedColumn{c.Name, i})
-		names = append(names, c.Name)
-		sets = append(sets, c.Name+" = ?")
-	}
-	marks := strings.Repeat(", ?", len(names))
-	insertSQL = `INSERT INTO messages (mailbox_id, id, folder_id, change_key, doc, mime, ` +
-		strings.Join(names, ", ") + `) VALUES (?, ?, ?, ?, ?, ?` + marks + `)`
-	updateSQL = `UPDATE messages SET folder_id = ?, change_key = ?, doc = ?,
-		mime = COALESCE(?, mime), ` + strings.Join(sets, ", ") + `
-		WHERE mailbox_id = ? AND id = ? AND (? = '' OR change_key = ?)`
-}
-
-// columnArgs returns the derived column values of it, computing them from
-// the document when the caller did not.
-func columnArgs(it store.Item) ([]any, error) {
-	cols := it.Cols
-	if len(cols) != len(schema.Message.Columns) {
-		var err error
-		if cols, err = schema.Message.ColumnValues(it.Doc); err != nil {
-			return nil, fmt.Errorf("item %s: %w", it.ID, err)
-		}
-	}
-	out := make([]any, len(derived))
-	for i, d := range derived {
-		out[i] = cols[d.index]
-	}
-	return out, nil
-}
 
 // mimeArg binds MIME as a BLOB, or NULL when there is none.
 func mimeArg(b []byte) any {
@@ -85,7 +36,7 @@ func (db *DB) InsertItems(ctx context.Context, items ...store.Item) error {
 		}
 		defer stmt.Close()
 		for _, it := range items {
-			cols, err := columnArgs(it)
+			cols, err := sqlstore.ColumnArgs(it)
 			if err != nil {
 				return err
 			}
@@ -103,7 +54,7 @@ func (db *DB) InsertItems(ctx context.Context, items ...store.Item) error {
 // A nil it.MIME keeps the stored MIME. If ifChangeKey is not empty and
 // differs from the stored change key it fails with ErrPreconditionFailed.
 func (db *DB) UpdateItem(ctx context.Context, it store.Item, ifChangeKey string) error {
-	cols, err := columnArgs(it)
+	cols, err := sqlstore.ColumnArgs(it)
 	if err != nil {
 		return err
 	}
@@ -179,29 +130,16 @@ func (db *DB) ItemMIME(ctx context.Context, mailboxID, id string) ([]byte, error
 
 // ListItems returns the items q selects, without Cols and MIME.
 func (db *DB) ListItems(ctx context.Context, q store.Query) ([]store.Item, error) {
-	where, args := filter(q)
-	order, err := orderBy(q.OrderBy)
+	query, args, err := sqlstore.ListSQL(dialect, q)
 	if err != nil {
 		return nil, err
 	}
-	query := `SELECT mailbox_id, id, folder_id, change_key, doc FROM messages` + where +
-		order + ` LIMIT ? OFFSET ?`
-	limit := -1 // SQLite: a negative LIMIT means none
-	if q.Top > 0 {
-		limit = q.Top
-	}
-	args = append(args, limit, max(q.Skip, 0))
-
 	rows, err := db.queryRead(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list items: %w", err)
 	}
 	defer rows.Close()
-	return collect(rows, func(r scanner) (store.Item, error) {
-		var it store.Item
-		err := r.Scan(&it.MailboxID, &it.ID, &it.FolderID, &it.ChangeKey, &it.Doc)
-		return it, err
-	})
+	return collect(rows, sqlstore.ScanItem)
 }
 
 // CountItems counts the items q's filter selects, ignoring its order and
@@ -216,56 +154,17 @@ func (db *DB) CountItems(ctx context.Context, q store.Query) (int, error) {
 	return n, nil
 }
 
-// filter builds the WHERE clause of q. Our own arguments come first,
-// because their placeholders come first in the text; q.Args follow for
-// q.Where's placeholders.
+// filter builds the WHERE clause of q; q.Where is used as it is, so it
+// cannot fail.
 func filter(q store.Query) (string, []any) {
-	where := ` WHERE mailbox_id = ?`
-	args := []any{q.MailboxID}
-	if q.FolderID != "" {
-		where += ` AND folder_id = ?`
-		args = append(args, q.FolderID)
-	}
-	if strings.TrimSpace(q.Where) != "" {
-		where += ` AND (` + q.Where + `)`
-		args = append(args, q.Args...)
-	}
+	where, args, _ := sqlstore.Filter(dialect, q)
 	return where, args
 }
 
 // errUnknownColumn reports an ORDER BY column the schema does not have.
-var errUnknownColumn = errors.New("unknown sort column")
+var errUnknownColumn = sqlstore.ErrUnknownColumn
 
-// orderBy builds the ORDER BY clause. Every column must be a schema column
-// name: no other text reaches the SQL. id is added as the last key, in the
-// direction of the key before it, so that the order is total and paging
-// with $skip is stable.
+// orderBy builds the ORDER BY clause (see sqlstore.OrderBy).
 func orderBy(keys []store.Order) (string, error) {
-	var b strings.Builder
-	b.WriteString(` ORDER BY `)
-	desc := false
-	for i, k := range keys {
-		if !sortable[k.Column] {
-			return "", fmt.Errorf("order by %q: %w", k.Column, errUnknownColumn)
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(k.Column)
-		if k.Desc {
-			b.WriteString(" DESC")
-		}
-		desc = k.Desc
-	}
-	if n := len(keys); n > 0 && keys[n-1].Column == "id" {
-		return b.String(), nil
-	}
-	if len(keys) > 0 {
-		b.WriteString(", ")
-	}
-	b.WriteString("id")
-	if desc {
-		b.WriteString(" DESC")
-	}
-	return b.String(), nil
+	return sqlstore.OrderBy(dialect, keys)
 }

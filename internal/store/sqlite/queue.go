@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
 
 // Enqueue adds a message to the outbound queue. A zero NextAttempt means
@@ -19,7 +20,7 @@ func (db *DB) Enqueue(ctx context.Context, m store.Outbound) error {
 	_, err = db.write.ExecContext(ctx,
 		`INSERT INTO outbound (id, sender, recipients, mime, attempts, next_attempt, last_error)
 		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, millis(m.NextAttempt), m.LastError)
+		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, sqlstore.Millis(m.NextAttempt), m.LastError)
 	if err != nil {
 		return storeError(err, "enqueue")
 	}
@@ -32,29 +33,12 @@ func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]store.Outbou
 	rows, err := db.queryRead(ctx,
 		`SELECT id, sender, recipients, mime, attempts, next_attempt, last_error
 		 FROM outbound WHERE next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
-		millis(now), limit)
+		sqlstore.Millis(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due: %w", err)
 	}
 	defer rows.Close()
-	return collect(rows, scanOutbound)
-}
-
-func scanOutbound(r scanner) (store.Outbound, error) {
-	var (
-		m     store.Outbound
-		rcpts string
-		next  int64
-	)
-	if err := r.Scan(&m.ID, &m.From, &rcpts, &m.MIME, &m.Attempts, &next,
-		&m.LastError); err != nil {
-		return m, err
-	}
-	if err := json.Unmarshal([]byte(rcpts), &m.Recipients); err != nil {
-		return m, fmt.Errorf("recipients of %s: %w", m.ID, err)
-	}
-	m.NextAttempt = time.UnixMilli(next).UTC()
-	return m, nil
+	return collect(rows, sqlstore.ScanOutbound)
 }
 
 // Dequeue removes a delivered message, or fails with ErrNotFound.
@@ -68,14 +52,6 @@ func (db *DB) Dequeue(ctx context.Context, id string) error {
 func (db *DB) Defer(ctx context.Context, id string, next time.Time, lastErr string) error {
 	res, err := db.write.ExecContext(ctx,
 		`UPDATE outbound SET attempts = attempts + 1, next_attempt = ?, last_error = ?
-		 WHERE id = ?`, millis(next), lastErr, id)
+		 WHERE id = ?`, sqlstore.Millis(next), lastErr, id)
 	return oneRow(res, err, "defer")
-}
-
-// millis stores times as Unix milliseconds; the zero time is 0 (due at once).
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
 }

@@ -1,0 +1,32 @@
+package sqlstore
+
+import "strconv"
+
+// Dialect describes what the SQL of one database writes differently.
+type Dialect struct {
+	// Numbered placeholders are $1, $2, … (PostgreSQL); otherwise each is
+	// "?" and bound in order of appearance (SQLite).
+	Numbered bool
+	// Asc and Desc follow an ORDER BY key. They fix where NULLs sort, so
+	// that both databases put them first ascending and last descending.
+	Asc, Desc string
+	// Text follows a case-insensitive text column that must read back as
+	// plain text (a "::text" cast for PostgreSQL's citext), or is empty.
+	Text string
+	// False is the literal for a false boolean column.
+	False string
+	// NoLimit is the LIMIT argument that means no limit.
+	NoLimit any
+	// Rebind, when not nil, turns the "?" placeholders of a Query.Where
+	// into the dialect's, numbered from first, and checks that there are
+	// nargs of them. When nil, Where is used as it is.
+	Rebind func(where string, first, nargs int) (string, error)
+}
+
+// Param returns the placeholder of the n-th parameter, counting from 1.
+func (d Dialect) Param(n int) string {
+	if d.Numbered {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
