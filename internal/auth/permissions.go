@@ -77,11 +77,19 @@ var (
 		Delegated:   []string{"User.Read", "User.ReadBasic.All", "User.Read.All"},
 		Application: []string{"User.Read.All"},
 	}
+	// DirectorySync covers the directory-sync intake, where the on-prem
+	// sync agent pushes its users; only an app holds it, as only the sync
+	// service account writes synced objects. The name is Graph's own for
+	// the on-premises directory synchronization resource.
+	DirectorySync = Permission{
+		Application: []string{"OnPremDirectorySynchronization.ReadWrite.All"},
+	}
 )
 
 // allPermissions is every family above, for KnownRoles.
 var allPermissions = []Permission{MailRead, MailWrite, MailSend, MailboxSettingsRead,
-	MailboxSettingsWrite, CalendarsRead, CalendarsWrite, ContactsRead, ContactsWrite, UserRead}
+	MailboxSettingsWrite, CalendarsRead, CalendarsWrite, ContactsRead, ContactsWrite, UserRead,
+	DirectorySync}
 
 // KnownRoles returns every application permission this server understands,
 // sorted; the token service grants no others.

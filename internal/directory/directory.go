@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/mailbox"
 	"github.com/hybridgraph/hybridgraph/internal/store"
@@ -52,6 +53,16 @@ type User struct {
 	Database      string // mailbox database, for mailboxes on this premises
 	MailboxGUID   string // Exchange's ExchangeGuid
 	TargetAddress string // where mail and requests for a remote mailbox go
+
+	// SyncEnabled is Graph's onPremisesSyncEnabled: the entry is mastered by
+	// the on-prem directory and kept by directory sync. Entries without it
+	// are cloud-only, and sync never deletes them.
+	SyncEnabled bool
+	// ImmutableID is Graph's onPremisesImmutableId, the anchor that ties the
+	// entry to its on-prem object across renames and moves.
+	ImmutableID string
+	// LastSync is Graph's onPremisesLastSyncDateTime; zero if never synced.
+	LastSync time.Time
 }
 
 // Ref is the mailbox engine's name for u's mailbox.
@@ -96,6 +107,10 @@ func Open(path string, side Premises) (*Directory, error) {
 		db.Close()
 		return nil, fmt.Errorf("create directory tables: %w", err)
 	}
+	if err := migrateSync(db); err != nil {
+		db.Close()
+		return nil, err
+	}
 	lookup, err := db.Prepare(`SELECT ` + userColumns + ` FROM users
 		WHERE object_id = ? COLLATE NOCASE OR upn = ? OR mail = ? LIMIT 1`)
 	if err != nil {
@@ -111,7 +126,8 @@ func (d *Directory) Close() error {
 	return d.db.Close()
 }
 
-// Put adds or replaces u (matched by object id).
+// Put adds or replaces u (matched by object id). It leaves the sync state
+// (SyncEnabled, ImmutableID, LastSync) alone: only Apply writes that.
 func (d *Directory) Put(ctx context.Context, u User) error {
 	_, err := d.db.ExecContext(ctx, `INSERT INTO users (object_id, upn, mail, display_name,
 		premises, recipient_type, database_name, mailbox_guid, target_address)
@@ -129,18 +145,27 @@ func (d *Directory) Put(ctx context.Context, u User) error {
 }
 
 const userColumns = `object_id, upn, mail, display_name, premises, recipient_type,
-	database_name, mailbox_guid, target_address`
+	database_name, mailbox_guid, target_address, sync_enabled, immutable_id, last_sync`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
-	var premises string
+	var premises, lastSync string
 	err := row.Scan(&u.ObjectID, &u.UPN, &u.Mail, &u.DisplayName, &premises, &u.RecipientType,
-		&u.Database, &u.MailboxGUID, &u.TargetAddress)
+		&u.Database, &u.MailboxGUID, &u.TargetAddress, &u.SyncEnabled, &u.ImmutableID,
+		&lastSync)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
+	if err != nil {
+		return User{}, err
+	}
 	u.Premises = Premises(premises)
-	return u, err
+	if lastSync != "" {
+		if u.LastSync, err = time.Parse(time.RFC3339Nano, lastSync); err != nil {
+			return User{}, fmt.Errorf("last sync time of %s: %w", u.UPN, err)
+		}
+	}
+	return u, nil
 }
 
 // Lookup finds a user by object id, user principal name or SMTP address,

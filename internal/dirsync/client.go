@@ -1,0 +1,106 @@
+package dirsync
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+)
+
+// Client pushes batches to a cloud's intake.
+type Client struct {
+	// BaseURL is the cloud's base URL, without a trailing slash.
+	BaseURL string
+	// Token returns an app access token holding the DirectorySync role.
+	Token func(ctx context.Context) (string, error)
+	HTTP  *http.Client
+}
+
+// Push sends one batch and returns the cloud's summary of the run.
+func (c *Client) Push(ctx context.Context, b directory.Batch, confirmDeletes bool) (
+	directory.Summary, error) {
+	body, err := json.Marshal(b)
+	if err != nil {
+		return directory.Summary{}, fmt.Errorf("encode batch: %w", err)
+	}
+	tok, err := c.Token(ctx)
+	if err != nil {
+		return directory.Summary{}, fmt.Errorf("sync token: %w", err)
+	}
+	u := c.BaseURL + Path
+	if confirmDeletes {
+		u += "?confirmDeletes=true"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return directory.Summary{}, fmt.Errorf("sync request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return directory.Summary{}, fmt.Errorf("push batch: %w", err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return directory.Summary{}, fmt.Errorf("read sync answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return directory.Summary{}, fmt.Errorf("push batch: cloud answered %s: %s",
+			resp.Status, strings.TrimSpace(string(answer)))
+	}
+	var sum directory.Summary
+	if err := json.Unmarshal(answer, &sum); err != nil {
+		return directory.Summary{}, fmt.Errorf("decode sync answer: %w", err)
+	}
+	return sum, nil
+}
+
+// FromDirectory reads the on-prem directory into a full batch. Mailboxes
+// on premises (UserMailbox) and cloud mailboxes provisioned on premises
+// (RemoteUserMailbox) are synced; other recipients are not users to sync.
+func FromDirectory(ctx context.Context, d *directory.Directory) (directory.Batch, error) {
+	users, err := d.All(ctx)
+	if err != nil {
+		return directory.Batch{}, err
+	}
+	b := directory.Batch{Full: true}
+	for _, u := range users {
+		if u.RecipientType != directory.UserMailbox &&
+			u.RecipientType != directory.RemoteUserMailbox {
+			continue
+		}
+		id, err := ImmutableID(u.ObjectID)
+		if err != nil {
+			return directory.Batch{}, fmt.Errorf("user %s: %w", u.UPN, err)
+		}
+		b.Upserts = append(b.Upserts, directory.SourceUser{ImmutableID: id, UPN: u.UPN,
+			Mail: u.Mail, DisplayName: u.DisplayName, RecipientType: u.RecipientType,
+			MailboxGUID: u.MailboxGUID})
+	}
+	return b, nil
+}
+
+// ImmutableID derives onPremisesImmutableId from an on-prem object GUID:
+// its 16 bytes in base64, the source anchor directory-sync tools use by
+// default. AD stores objectGUID with its first three fields little-endian,
+// so the bytes follow that order.
+func ImmutableID(objectGUID string) (string, error) {
+	g, err := uuid.Parse(objectGUID)
+	if err != nil {
+		return "", fmt.Errorf("object GUID %q: %w", objectGUID, err)
+	}
+	b := g[:]
+	le := []byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]}
+	le = append(le, b[8:]...)
+	return base64.StdEncoding.EncodeToString(le), nil
+}

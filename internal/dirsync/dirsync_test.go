@@ -1,0 +1,159 @@
+package dirsync
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/auth"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+)
+
+type fixture struct {
+	issuer *auth.Issuer
+	cloud  *directory.Directory
+	srv    *httptest.Server
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	key, err := auth.LoadOrCreateKey(filepath.Join(dir, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &auth.Issuer{Key: key, TenantID: "tenant-1", BaseURL: "https://login.test"}
+	cloud, err := directory.Open(filepath.Join(dir, "cloud.db"), directory.Cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cloud.Close() })
+	h := &Handler{Directory: cloud, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Auth: auth.NewValidator(key, iss.IssuerURL(), "tenant-1",
+			[]string{auth.GraphResource, auth.GraphAppID}),
+		Options: directory.SyncOptions{CloudDatabase: "CLOUD-DB"}}
+	srv := httptest.NewServer(h.HTTP())
+	t.Cleanup(srv.Close)
+	return &fixture{issuer: iss, cloud: cloud, srv: srv}
+}
+
+func (f *fixture) appToken(t *testing.T, roles ...string) string {
+	t.Helper()
+	tok, err := f.issuer.AppToken(auth.App{ClientID: "sync-app", Roles: roles}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestHandlerAuthorises(t *testing.T) {
+	f := newFixture(t)
+	delegated, err := f.issuer.DelegatedToken(auth.User{ObjectID: "u1",
+		UPN: "a@contoso.test"}, []string{"User.Read"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := auth.DirectorySync.Application[0]
+	tests := []struct {
+		name, token, method, body string
+		want                      int
+	}{
+		{"no token", "", http.MethodPost, `{}`, http.StatusUnauthorized},
+		{"delegated", delegated, http.MethodPost, `{}`, http.StatusForbidden},
+		{"app without role", f.appToken(t, "Mail.Read"), http.MethodPost, `{}`,
+			http.StatusForbidden},
+		{"get", f.appToken(t, role), http.MethodGet, ``, http.StatusMethodNotAllowed},
+		{"not json", f.appToken(t, role), http.MethodPost, `{`, http.StatusBadRequest},
+		{"invalid batch", f.appToken(t, role), http.MethodPost,
+			`{"upserts":[{"immutableId":"x"}]}`, http.StatusBadRequest},
+		{"empty batch", f.appToken(t, role), http.MethodPost, `{}`, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, f.srv.URL+Path, strings.NewReader(tt.body))
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("got status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+func TestPushFromDirectory(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	prem, err := directory.Open(filepath.Join(t.TempDir(), "prem.db"), directory.OnPrem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prem.Close()
+	carol := directory.User{ObjectID: "00112233-4455-6677-8899-aabbccddeeff",
+		UPN: "carol@contoso.test", Mail: "carol@contoso.test", DisplayName: "Carol",
+		Premises: directory.OnPrem, RecipientType: directory.UserMailbox, Database: "DB1",
+		MailboxGUID: "g-carol"}
+	if err := prem.Put(ctx, carol); err != nil {
+		t.Fatal(err)
+	}
+	b, err := FromDirectory(ctx, prem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{BaseURL: f.srv.URL, HTTP: f.srv.Client(),
+		Token: func(context.Context) (string, error) {
+			return f.appToken(t, auth.DirectorySync.Application...), nil
+		}}
+	sum, err := c.Push(ctx, b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Added != 1 || sum.Failed != 0 {
+		t.Errorf("summary: got %+v, want one added", sum)
+	}
+	got, err := f.cloud.Lookup(ctx, "carol@contoso.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.SyncEnabled || got.ImmutableID != "MyIRAFVEd2aImaq7zN3u/w==" ||
+		got.Premises != directory.OnPrem || got.MailboxGUID != "g-carol" {
+		t.Errorf("cloud entry: got %+v, want carol synced on premises", got)
+	}
+
+	// An empty full batch would delete carol: 1 of 1 synced users is held.
+	sum, err = c.Push(ctx, directory.Batch{Full: true}, false)
+	if err != nil || sum.Held != 1 || sum.Deleted != 0 {
+		t.Errorf("empty full push: got %+v, %v; want one held", sum, err)
+	}
+	sum, err = c.Push(ctx, directory.Batch{Full: true}, true)
+	if err != nil || sum.Deleted != 1 {
+		t.Errorf("confirmed push: got %+v, %v; want one deleted", sum, err)
+	}
+}
+
+func TestImmutableID(t *testing.T) {
+	tests := []struct{ guid, want string }{
+		{"00112233-4455-6677-8899-aabbccddeeff", "MyIRAFVEd2aImaq7zN3u/w=="},
+		{"00000000-0000-0000-0000-000000000000", "AAAAAAAAAAAAAAAAAAAAAA=="},
+	}
+	for _, tt := range tests {
+		got, err := ImmutableID(tt.guid)
+		if err != nil || got != tt.want {
+			t.Errorf("ImmutableID(%q) = %q, %v; want %q", tt.guid, got, err, tt.want)
+		}
+	}
+	if _, err := ImmutableID("not-a-guid"); err == nil {
+		t.Error("ImmutableID(not-a-guid): got nil error")
+	}
+}

@@ -1,0 +1,93 @@
+package dirsync
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/hybridgraph/hybridgraph/internal/auth"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/httpserver"
+)
+
+// Path is where the cloud takes sync batches.
+const Path = "/admin/dirsync"
+
+// Handler is the cloud's directory-sync intake: POST Path with a
+// directory.Batch as JSON; ?confirmDeletes=true lets the run delete past
+// the threshold. It answers 200 with the directory.Summary.
+type Handler struct {
+	Directory *directory.Directory
+	Auth      *auth.Validator
+	Options   directory.SyncOptions
+	Log       *slog.Logger
+}
+
+// HTTP returns the intake wrapped in the access log and Graph errors.
+func (h *Handler) HTTP() http.Handler {
+	return httpserver.Middleware(h.Log, httpserver.GraphEnvelope,
+		httpserver.Handle(httpserver.GraphEnvelope, h.serve))
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+	httpserver.SetRoute(r.Context(), Path)
+	if r.URL.Path != Path {
+		return httpserver.Errorf(http.StatusNotFound, "ResourceNotFound",
+			"No admin resource at this path.")
+	}
+	if r.Method != http.MethodPost {
+		return httpserver.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed",
+			"Use POST to push a directory-sync batch.")
+	}
+	p, err := h.Auth.Authenticate(r)
+	if err != nil {
+		return err
+	}
+	if p.Delegated {
+		return httpserver.Errorf(http.StatusForbidden, "ErrorAccessDenied",
+			"Directory sync takes an application token.")
+	}
+	if err := auth.Require(p, auth.DirectorySync); err != nil {
+		return err
+	}
+
+	batch, opts, err := h.decode(r)
+	if err != nil {
+		return err
+	}
+	sum, err := h.Directory.Apply(r.Context(), batch, opts)
+	if errors.Is(err, directory.ErrInvalidBatch) {
+		return httpserver.Wrap(err, http.StatusBadRequest, "BadRequest", err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	h.Log.Info("directory sync", "added", sum.Added, "updated", sum.Updated,
+		"deleted", sum.Deleted, "held", sum.Held, "failed", sum.Failed)
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(sum)
+}
+
+func (h *Handler) decode(r *http.Request) (directory.Batch, directory.SyncOptions, error) {
+	opts := h.Options
+	if c := r.URL.Query().Get("confirmDeletes"); c != "" {
+		v, err := strconv.ParseBool(c)
+		if err != nil {
+			return directory.Batch{}, opts, httpserver.Errorf(http.StatusBadRequest,
+				"BadRequest", "confirmDeletes must be true or false.")
+		}
+		opts.ConfirmDeletes = v
+	}
+	body, err := httpserver.ReadBody(r)
+	if err != nil {
+		return directory.Batch{}, opts, err
+	}
+	var b directory.Batch
+	if err := json.Unmarshal(body, &b); err != nil {
+		return directory.Batch{}, opts, httpserver.Wrap(err, http.StatusBadRequest,
+			"BadRequest", "The body is not a directory-sync batch.")
+	}
+	return b, opts, nil
+}
