@@ -8,16 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
-	"github.com/hybridgraph/hybridgraph/internal/autodiscover"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
-	"github.com/hybridgraph/hybridgraph/internal/graph"
-	"github.com/hybridgraph/hybridgraph/internal/httpserver"
+	"github.com/hybridgraph/hybridgraph/internal/gateway"
 	"github.com/hybridgraph/hybridgraph/internal/hybrid"
 	"github.com/hybridgraph/hybridgraph/internal/mailapi"
 	"github.com/hybridgraph/hybridgraph/internal/mailflow"
@@ -90,61 +87,18 @@ func (s *system) serve(h http.Handler, ln net.Listener) {
 
 // cloudHandler is the cloud's HTTP surface: token service, Graph, health.
 func (s *system) cloudHandler(d *deploy.Deployment, o Options) http.Handler {
-	timeout := o.ProxyTimeout
-	if timeout <= 0 {
-		timeout = DefaultProxyTimeout
-	}
-	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 128,
-		IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: timeout}
-	router := hybrid.NewRouter(hybrid.Options{
+	return (&gateway.Cloud{
+		Premises: s.cloud,
+		Issuer:   s.issuer,
 		Connectors: []hybrid.Connector{{
 			Name:                 "OnPremisesConnector",
 			TargetAddressDomains: []string{d.Domain},
 			DiscoveryEndpoint:    d.OnPremURL + "/autodiscover/autodiscover.svc",
 			Enabled:              true,
 		}},
-		Discovery: &autodiscover.Client{HTTP: &http.Client{Timeout: timeout, Transport: transport}},
-		Tokens:    s.issuer,
-		HTTP:      &http.Client{Transport: transport},
-		Timeout:   timeout,
-		Log:       s.log,
-	})
-	gs := &graph.Server{
-		Directory: s.cloud.Directory,
-		Auth: auth.NewValidator(s.issuer.Key, s.issuer.IssuerURL(), d.TenantID,
-			[]string{auth.GraphResource, auth.GraphAppID}),
-		Mail: &mailapi.Face{Dialect: schema.Graph, Engine: s.cloud.Engine,
-			Limits: odata.DefaultLimits},
-		Router:    router,
-		PublicURL: d.CloudURL,
-		Log:       s.log,
-	}
-	graphHandler := gs.Handler()
-	issuer := s.issuer.Handler()
-	tokens := httpserver.Middleware(s.log, httpserver.GraphEnvelope,
-		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			httpserver.SetRoute(r.Context(), tokenRoute(r.URL.Path))
-			issuer.ServeHTTP(w, r)
-		}))
-	notFound := httpserver.Middleware(s.log, httpserver.GraphEnvelope,
-		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			httpserver.WriteError(w, r, httpserver.GraphEnvelope, graph.InvalidVersion())
-		}))
-	// Routing by prefix, not http.ServeMux, whose redirects for "." and ".."
-	// segments are not Graph answers.
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch p := r.URL.Path; {
-		case p == "/healthz":
-			healthz(w, r)
-		case strings.HasPrefix(p, "/v1.0/"), strings.HasPrefix(p, "/beta/"):
-			graphHandler.ServeHTTP(w, r)
-		case strings.Contains(p, "/oauth2/"), strings.Contains(p, "/.well-known/"),
-			strings.Contains(p, "/discovery/"):
-			tokens.ServeHTTP(w, r)
-		default:
-			notFound.ServeHTTP(w, r)
-		}
-	})
+		ProxyTimeout: o.ProxyTimeout,
+		Log:          s.log,
+	}).Handler()
 }
 
 // onPremHandler is the on-prem server: it trusts the cloud's token
@@ -189,24 +143,8 @@ func (s *system) mailFlow(ctx context.Context, d *deploy.Deployment, ls *listene
 		{s.cloud, ls.cloudSMTP, d.OnPremSMTP},
 		{s.prem, ls.onpremSMTP, d.CloudSMTP},
 	} {
-		p := side.p
-		srv := mailflow.NewServer(side.ln.Addr().String(), p.Engine.DeliverTo, p.Engine.Accepts)
-		s.smtp = append(s.smtp, srv)
-		ln := side.ln
-		s.wg.Add(2)
-		go func() {
-			defer s.wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
-				s.log.Error("smtp server stopped", "err", err)
-			}
-		}()
-		q := mailflow.NewQueue(p.Stores, side.smartHost, mailflow.WithLogger(s.log))
-		go func() {
-			defer s.wg.Done()
-			if err := q.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.log.Error("mail queue stopped", "err", err)
-			}
-		}()
+		s.smtp = append(s.smtp, gateway.ServeSMTP(&s.wg, side.p, side.ln, s.log))
+		gateway.RunQueue(ctx, &s.wg, side.p, side.smartHost, s.log)
 	}
 }
 
@@ -245,24 +183,4 @@ func (s *system) closeStores() error {
 		errs = append(errs, s.prem.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// tokenRoute names a token service path for the access log, with the
-// tenant (a GUID or a domain) left out.
-func tokenRoute(p string) string {
-	if strings.HasPrefix(p, "/.well-known/") {
-		return p
-	}
-	_, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	switch rest {
-	case "oauth2/v2.0/token", "discovery/v2.0/keys", "v2.0/.well-known/openid-configuration",
-		"oauth2/v2.0/authorize", "oauth2/authorize":
-		return "/{tenant}/" + rest
-	}
-	return "/{tenant}/unknown"
-}
-
-func healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
 }

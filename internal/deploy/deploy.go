@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/store"
 )
 
 // Deployment is the contents of deployment.json.
@@ -41,7 +42,16 @@ type Deployment struct {
 }
 
 // Layout names the files of a data directory.
-type Layout struct{ Dir string }
+type Layout struct {
+	Dir string
+	// Stores opens a mailbox database by name; nil means the SQLite file
+	// Database(side, name). A configured server sets it to open some
+	// databases elsewhere (PostgreSQL).
+	Stores StoreOpener
+}
+
+// StoreOpener opens the mailbox database name of side.
+type StoreOpener func(side directory.Premises, name string) (store.Store, error)
 
 func (l Layout) DeploymentFile() string { return filepath.Join(l.Dir, "deployment.json") }
 

@@ -27,7 +27,7 @@ func (l Layout) Open(side directory.Premises, databases []string) (*Premises, er
 	}
 	p := &Premises{Side: side, Directory: dir, Stores: map[string]store.Store{}}
 	for _, name := range databases {
-		db, err := sqlite.Open(l.Database(side, name))
+		db, err := l.openStore(side, name)
 		if err != nil {
 			p.Close()
 			return nil, fmt.Errorf("open %s database %s: %w", side, name, err)
@@ -48,4 +48,11 @@ func (p *Premises) Close() error {
 		errs = append(errs, p.Directory.Close())
 	}
 	return errors.Join(errs...)
+}
+
+func (l Layout) openStore(side directory.Premises, name string) (store.Store, error) {
+	if l.Stores != nil {
+		return l.Stores(side, name)
+	}
+	return sqlite.Open(l.Database(side, name))
 }
