@@ -4,6 +4,7 @@
 // Subcommands:
 //
 //	demo     run the cloud side and an on-prem server on loopback, seeded on first start
+//	serve    run the cloud side alone over the configured mailbox databases
 //	token    print a delegated access token for a user of a data directory
 //	import   import .eml files, maildirs and mbox files into a mailbox
 //	check    check a hybrid deployment's readiness from outside
@@ -32,6 +33,7 @@ type command struct {
 
 var commands = []command{
 	{"demo", "run the cloud gateway and an on-prem server on loopback", runDemo},
+	{"serve", "run the cloud gateway alone from a configuration file", runServe},
 	{"token", "print a delegated access token for a user", runToken},
 	{"import", "import .eml files, maildirs and mbox files into a mailbox", runImport},
 	{"check", "check a hybrid deployment's readiness from outside", runCheck},
