@@ -15,6 +15,7 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/autodiscover"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/graph"
 	"github.com/hybridgraph/hybridgraph/internal/httpserver"
 	"github.com/hybridgraph/hybridgraph/internal/hybrid"
@@ -44,6 +45,7 @@ type Cloud struct {
 // Handler is the cloud's HTTP surface: token service, Graph, health.
 func (c *Cloud) Handler() http.Handler {
 	graphHandler := c.graph().Handler()
+	syncHandler := c.dirSync()
 	issuer := c.Issuer.Handler()
 	tokens := httpserver.Middleware(c.Log, httpserver.GraphEnvelope,
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +64,8 @@ func (c *Cloud) Handler() http.Handler {
 			healthz(w, r)
 		case strings.HasPrefix(p, "/v1.0/"), strings.HasPrefix(p, "/beta/"):
 			graphHandler.ServeHTTP(w, r)
+		case p == dirsync.Path:
+			syncHandler.ServeHTTP(w, r)
 		case strings.Contains(p, "/oauth2/"), strings.Contains(p, "/.well-known/"),
 			strings.Contains(p, "/discovery/"):
 			tokens.ServeHTTP(w, r)

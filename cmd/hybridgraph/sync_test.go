@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+)
+
+func TestSyncDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the demo")
+	}
+	dir := t.TempDir()
+	runDemoFor(t, dir)
+	ctx := context.Background()
+
+	// The demo seeded every user on both sides, not yet synced: the first
+	// run adopts all four, the second finds nothing to change.
+	for _, want := range []string{"updated 4, deleted 0", "updated 0, deleted 0"} {
+		var out, errOut bytes.Buffer
+		if code := run(ctx, []string{"sync", "--data", dir}, &out, &errOut); code != 0 {
+			t.Fatalf("sync: exit status %d, stderr %q", code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "added 0, "+want+", held 0, failed 0") {
+			t.Errorf("sync: got %q, want %q", out.String(), want)
+		}
+	}
+
+	l := deploy.Layout{Dir: dir}
+	cloud, err := directory.Open(l.Directory(directory.Cloud), directory.Cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cloud.Close()
+	carol, err := cloud.Lookup(ctx, "carol@contoso.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !carol.SyncEnabled || carol.ImmutableID == "" || carol.Premises != directory.OnPrem {
+		t.Errorf("carol in the cloud: got %+v, want synced, on premises", carol)
+	}
+	if last, err := cloud.LastSync(ctx); err != nil || last.IsZero() {
+		t.Errorf("LastSync = %v, %v; want a time", last, err)
+	}
+}
