@@ -69,8 +69,9 @@ func postgresDSN(t *testing.T) string {
 }
 
 // configFor writes a configuration over dir with the cloud database
-// CLOUD-DB01 on PostgreSQL when dsn is set, and returns it loaded.
-func configFor(t *testing.T, dir, publicURL, dsn string) *config.Config {
+// CLOUD-DB01 on PostgreSQL when dsn is set, and returns it loaded. An
+// empty smartHost runs no queue.
+func configFor(t *testing.T, dir, publicURL, dsn, smartHost string) *config.Config {
 	t.Helper()
 	db := "  - name: " + demo.CloudDB + "\n    driver: sqlite\n"
 	if dsn != "" {
@@ -86,6 +87,9 @@ databases:
 smtp:
   listen: 127.0.0.1:0
 `, dir, publicURL, db)
+	if smartHost != "" {
+		y += "  smartHost: " + smartHost + "\n"
+	}
 	path := filepath.Join(t.TempDir(), "serve.yaml")
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 		t.Fatal(err)

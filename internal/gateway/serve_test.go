@@ -24,7 +24,7 @@ func TestServe(t *testing.T) {
 			}
 			ln := listen(t)
 			base := "http://" + ln.Addr().String()
-			c := configFor(t, t.TempDir(), base, dsn)
+			c := configFor(t, t.TempDir(), base, dsn, "")
 			d := seeded(t, c)
 			srv := start(t, c, ln)
 			checkBackend(t, c.Data.Directory, backend)

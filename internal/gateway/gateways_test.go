@@ -1,0 +1,148 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/demo"
+	"github.com/hybridgraph/hybridgraph/internal/mailflow"
+)
+
+// TestTwoGateways runs two gateways over one PostgreSQL database behind
+// one public URL, as behind a load balancer: what one writes the other
+// reads at once, a paging link issued by one works on the other, and mail
+// both queues could send leaves once.
+func TestTwoGateways(t *testing.T) {
+	dsn := postgresDSN(t)
+	sink := newSink(t)
+	lnA, lnB := listen(t), listen(t)
+	public := "http://" + lnA.Addr().String()
+	c := configFor(t, t.TempDir(), public, dsn, sink.addr)
+	d := seeded(t, c)
+	a, b := start(t, c, lnA), start(t, c, lnB)
+	graphA, graphB := public+"/v1.0", "http://"+lnB.Addr().String()+"/v1.0"
+	alice := "alice@" + d.Domain
+	tokA, tokB := token(t, a, alice), token(t, b, alice)
+
+	t.Run("write on one, read on the other", func(t *testing.T) {
+		subject := fmt.Sprintf("two gateways %d", time.Now().UnixNano())
+		r := call(t, "POST", graphA+"/me/messages", tokA,
+			map[string]any{"subject": subject}).want(t, "create on A", 201)
+		id, _ := r.body["id"].(string)
+		got := call(t, "GET", graphB+"/me/messages/"+id, tokB, nil).want(t, "get on B", 200)
+		if got.body["subject"] != subject {
+			t.Errorf("subject on B: got %v, want %q", got.body["subject"], subject)
+		}
+		call(t, "PATCH", graphB+"/me/messages/"+id, tokB,
+			map[string]any{"subject": subject + " edited"}).want(t, "update on B", 200)
+		got = call(t, "GET", graphA+"/me/messages/"+id, tokA, nil).want(t, "get on A", 200)
+		if got.body["subject"] != subject+" edited" {
+			t.Errorf("subject on A: got %v, want %q", got.body["subject"], subject+" edited")
+		}
+	})
+
+	t.Run("nextLink from one on the other", func(t *testing.T) {
+		inbox := "/me/mailFolders/inbox/messages?$top=3&$select=subject"
+		first := call(t, "GET", graphA+inbox, tokA, nil).want(t, "page 1 on A", 200)
+		next, _ := first.body["@odata.nextLink"].(string)
+		if !strings.HasPrefix(next, graphA) {
+			t.Fatalf("nextLink: got %q, want it under %s", next, graphA)
+		}
+		onB := call(t, "GET", graphB+strings.TrimPrefix(next, graphA), tokB, nil).
+			want(t, "page 2 on B", 200)
+		onA := call(t, "GET", next, tokA, nil).want(t, "page 2 on A", 200)
+		if got, want := string(onB.raw), string(onA.raw); got != want {
+			t.Errorf("page 2: on B got\n%s\nwant as on A\n%s", got, want)
+		}
+	})
+
+	t.Run("queued mail leaves once", func(t *testing.T) {
+		const n = 6
+		prefix := fmt.Sprintf("queued %d #", time.Now().UnixNano())
+		for i := range n {
+			graph, tok := graphA, tokA
+			if i%2 == 1 {
+				graph, tok = graphB, tokB
+			}
+			call(t, "POST", graph+"/me/sendMail", tok, map[string]any{"message": map[string]any{
+				"subject": fmt.Sprintf("%s%d", prefix, i),
+				"toRecipients": []any{map[string]any{
+					"emailAddress": map[string]any{"address": "carol@" + demo.Domain}}},
+			}}).want(t, "sendMail", http.StatusAccepted)
+		}
+		sink.waitFor(t, prefix, n)
+		// Both queues poll every second: give a second copy time to show.
+		time.Sleep(3 * mailflow.DefaultInterval)
+		for i := range n {
+			subject := fmt.Sprintf("%s%d", prefix, i)
+			if got := sink.count(subject); got != 1 {
+				t.Errorf("%q reached the smart host %d times, want once", subject, got)
+			}
+		}
+	})
+}
+
+// sink is an SMTP smart host that counts the messages it receives.
+type sink struct {
+	addr     string
+	mu       sync.Mutex
+	received []string
+}
+
+func newSink(t *testing.T) *sink {
+	s := &sink{}
+	ln := listen(t)
+	s.addr = ln.Addr().String()
+	srv := mailflow.NewServer(s.addr,
+		func(_ context.Context, _ string, raw []byte) error {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.received = append(s.received, string(raw))
+			return nil
+		},
+		func(context.Context, string) bool { return true })
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	return s
+}
+
+// count is how many received messages carry subject as a whole line.
+func (s *sink) count(subject string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, raw := range s.received {
+		if strings.Contains(raw, "Subject: "+subject+"\r\n") {
+			n++
+		}
+	}
+	return n
+}
+
+// waitFor waits until n messages whose subject starts with prefix arrived.
+func (s *sink) waitFor(t *testing.T, prefix string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		s.mu.Lock()
+		got := 0
+		for _, raw := range s.received {
+			if strings.Contains(raw, "Subject: "+prefix) {
+				got++
+			}
+		}
+		s.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("smart host: got %d messages, want %d within 20s", got, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
