@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +62,10 @@ func Start(ctx context.Context, c *config.Config, ls Listeners, log *slog.Logger
 	if s.cloud, err = l.Open(directory.Cloud, names); err != nil {
 		return nil, err
 	}
+	if err := s.checkDatabases(ctx); err != nil {
+		s.cloud.Close()
+		return nil, err
+	}
 	keys := c.Data.Keys
 	if keys == "" {
 		keys = l.KeyDir()
@@ -104,6 +109,30 @@ func Opener(ctx context.Context, c *config.Config) deploy.StoreOpener {
 		}
 		return nil, fmt.Errorf("database %s is not in the configuration", name)
 	}
+}
+
+// checkDatabases refuses to start when a mailbox of the directory lives in
+// a database the configuration does not list: its owner would otherwise
+// get errors at every call instead of the operator one at start.
+func (s *Server) checkDatabases(ctx context.Context) error {
+	users, err := s.cloud.Directory.All(ctx)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, u := range users {
+		if u.RecipientType != directory.UserMailbox {
+			continue
+		}
+		if _, ok := s.cloud.Stores[u.Database]; !ok {
+			missing = append(missing, fmt.Sprintf("%s (of %s)", u.Database, u.UPN))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("databases: the directory's mailboxes live in databases "+
+			"the configuration does not list: %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 func (s *Server) listen(c *config.Config, ls Listeners) error {

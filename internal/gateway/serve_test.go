@@ -1,15 +1,19 @@
 package gateway_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/demo"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/gateway"
 )
 
 // TestServe starts a configured gateway over the demo's seeded data, once
@@ -107,4 +111,22 @@ func urlQuote(s string) string {
 		out = append(out, b)
 	}
 	return string(out)
+}
+
+// TestServeRefusesUnlistedDatabase starts a gateway whose configuration
+// leaves out the database the directory puts alice and bob in.
+func TestServeRefusesUnlistedDatabase(t *testing.T) {
+	ln := listen(t)
+	dir := t.TempDir()
+	seeded(t, configFor(t, dir, "http://"+ln.Addr().String(), "", ""))
+	c := configFor(t, dir, "http://"+ln.Addr().String(), "", "")
+	c.Databases[0].Name = "CLOUD-DB02"
+	_, err := gateway.Start(context.Background(), c, gateway.Listeners{HTTP: ln},
+		slog.New(slog.DiscardHandler))
+	for _, want := range []string{"databases:", demo.CloudDB + " (of alice@" + demo.Domain} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Start: got error %v, want one containing %q", err, want)
+		}
+	}
+	ln.Close()
 }
