@@ -77,6 +77,25 @@ var (
 		Delegated:   []string{"User.Read", "User.ReadBasic.All", "User.Read.All"},
 		Application: []string{"User.Read.All"},
 	}
+	// ProfileRead covers reading one's own user (GET /me) and any user
+	// the caller may read (user-get: User.Read least privileged for
+	// oneself, Directory.Read.All the broadest).
+	ProfileRead = Permission{
+		Delegated: []string{"User.Read", "User.ReadWrite", "User.ReadBasic.All",
+			"User.Read.All", "Directory.Read.All"},
+		Application: []string{"User.Read.All", "Directory.Read.All"},
+	}
+	// UsersRead covers reading other users and listing them (user-list).
+	UsersRead = Permission{
+		Delegated:   []string{"User.ReadBasic.All", "User.Read.All", "Directory.Read.All"},
+		Application: []string{"User.Read.All", "Directory.Read.All"},
+	}
+	// OrganizationRead covers GET /organization (organization-get: User.Read
+	// suffices for a signed-in user).
+	OrganizationRead = Permission{
+		Delegated:   []string{"User.Read", "Organization.Read.All", "Directory.Read.All"},
+		Application: []string{"Organization.Read.All", "Directory.Read.All"},
+	}
 	// DirectorySync covers the directory-sync intake, where the on-prem
 	// sync agent pushes its users; only an app holds it, as only the sync
 	// service account writes synced objects. The name is Graph's own for
@@ -89,7 +108,7 @@ var (
 // allPermissions is every family above, for KnownRoles.
 var allPermissions = []Permission{MailRead, MailWrite, MailSend, MailboxSettingsRead,
 	MailboxSettingsWrite, CalendarsRead, CalendarsWrite, ContactsRead, ContactsWrite, UserRead,
-	DirectorySync}
+	ProfileRead, UsersRead, OrganizationRead, DirectorySync}
 
 // KnownRoles returns every application permission this server understands,
 // sorted; the token service grants no others.

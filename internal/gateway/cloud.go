@@ -104,6 +104,8 @@ func (c *Cloud) graph() *graph.Server {
 			Limits: limits},
 		Router:    router,
 		PublicURL: c.Issuer.BaseURL,
+		TenantID:  c.Issuer.TenantID,
+		Domains:   c.Issuer.Domains,
 		Log:       c.Log,
 	}
 }

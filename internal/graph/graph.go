@@ -30,7 +30,11 @@ type Server struct {
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash; links in answers start with it.
 	PublicURL string
-	Log       *slog.Logger
+	// TenantID and Domains describe the organisation (GET /organization);
+	// the first domain is the default one.
+	TenantID string
+	Domains  []string
+	Log      *slog.Logger
 }
 
 // Handler serves /v1.0/ and /beta/ (beta only to answer on-prem mailboxes
@@ -56,11 +60,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if handled, err := s.directoryCollection(w, r, principal, version, segs); handled {
+		return err
+	}
 	user, rest, err := s.target(r, principal, segs)
 	if err != nil {
 		return err
 	}
 	httpserver.SetRoute(r.Context(), routeName(version, rest))
+	if len(rest) == 0 {
+		// The user resource comes from the cloud directory, wherever the
+		// mailbox lives.
+		return s.getUser(w, r, principal, version, user)
+	}
 
 	if user.Premises == directory.OnPrem {
 		httpserver.SetPremises(r.Context(), string(directory.OnPrem))

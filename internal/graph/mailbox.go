@@ -17,12 +17,6 @@ func (s *Server) cloud(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		return httpserver.Errorf(http.StatusBadRequest, "BadRequest",
 			"The API version '%s' is not served; use v1.0.", version)
 	}
-	if len(rest) == 0 {
-		// TODO: the user resource itself (GET /me, /users/{id}) comes with the
-		// directory reads; until then its callers get 501.
-		return httpserver.Errorf(http.StatusNotImplemented, "NotImplemented",
-			"The user resource is not served yet; its mail is, under /messages and /mailFolders.")
-	}
 	switch first := rest[0].Name; {
 	case mailapi.InFamily(first, mailapi.MailSegments):
 	case mailapi.InFamily(first, mailapi.CalendarSegments),
