@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/demo"
+	"github.com/hybridgraph/hybridgraph/internal/deploy"
 )
 
 // TestServeRefuses checks serve's command-line and configuration failures
@@ -52,4 +58,72 @@ func good(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestServeRuns runs the serve command over a seeded data directory until
+// its context ends, and checks it answers health checks and issues tokens.
+func TestServeRuns(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the command listens itself; the port was free a moment ago
+	path := filepath.Join(t.TempDir(), "serve.yaml")
+	y := "data: {directory: " + dir + "}\npublicURL: http://" + addr + "\nlisten: " + addr +
+		"\ndatabases:\n  - {name: " + demo.CloudDB + ", driver: sqlite}\n"
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &deploy.Deployment{CloudURL: "http://" + addr, OnPremURL: "http://127.0.0.1:9",
+		CloudSMTP: "127.0.0.1:9", OnPremSMTP: "127.0.0.1:9"}
+	if err := demo.Seed(context.Background(), deploy.Layout{Dir: dir}, d); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var stdout, stderr bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", path, "--log-level", "error"},
+			&stdout, &stderr)
+	}()
+	waitHealthy(t, "http://"+addr+"/healthz", done)
+	resp, err := http.Get("http://" + addr + "/" + d.TenantID +
+		"/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("openid-configuration: got status %d, want 200", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("serve: got exit code %d, want 0; stderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "http://"+addr+"/v1.0") {
+		t.Errorf("serve banner: got %q, want the Graph URL", stdout.String())
+	}
+}
+
+func waitHealthy(t *testing.T, url string, done chan int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		select {
+		case code := <-done:
+			t.Fatalf("serve ended early with exit code %d", code)
+		default:
+		}
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not healthy within 20s", url)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
