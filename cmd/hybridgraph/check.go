@@ -15,6 +15,11 @@ import (
 // checkTokenTTL is the lifetime of the S2S tokens the check mints.
 const checkTokenTTL = 5 * time.Minute
 
+// checkAppID is the client id the check's admin reads carry, so that the
+// cloud's access log tells them apart; the check signs its own tokens and
+// registers no app.
+const checkAppID = "7d3c9a52-2f1e-4b8a-9c61-0e5b4d2a8f13"
+
 // exitStatus is a command's verdict that is not an error: check exits 1
 // with warnings and 2 with failures after printing its report.
 type exitStatus int
@@ -89,6 +94,14 @@ func collectOrLoad(ctx context.Context, f checkFlags) (*readiness.Collection, er
 		Token: func(upn, host string) (string, error) {
 			// Reading one message is all the OAuth check does.
 			return iss.S2SToken(upn, host, []string{"Mail.Read"}, checkTokenTTL)
+		},
+		// R3 reads the cloud's sync state as an admin app that reads the
+		// directory, signed with the token service's key like the S2S token.
+		CloudURL: d.CloudURL,
+		CloudToken: func() (string, error) {
+			return iss.AppToken(auth.App{ClientID: checkAppID,
+				DisplayName: "hybridgraph check", Roles: []string{"Directory.Read.All"}},
+				checkTokenTTL)
 		},
 	}
 	if f.url != "" {

@@ -31,38 +31,46 @@ func (c *Client) Push(ctx context.Context, b directory.Batch, confirmDeletes boo
 	if err != nil {
 		return directory.Summary{}, fmt.Errorf("encode batch: %w", err)
 	}
-	tok, err := c.Token(ctx)
-	if err != nil {
-		return directory.Summary{}, fmt.Errorf("sync token: %w", err)
-	}
 	u := c.BaseURL + Path
 	if confirmDeletes {
 		u += "?confirmDeletes=true"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	var sum directory.Summary
+	err = c.do(ctx, http.MethodPost, u, body, &sum)
+	return sum, err
+}
+
+// do sends one request with the app token and decodes a 200 answer.
+func (c *Client) do(ctx context.Context, method, u string, body []byte, out any) error {
+	tok, err := c.Token(ctx)
 	if err != nil {
-		return directory.Summary{}, fmt.Errorf("sync request: %w", err)
+		return fmt.Errorf("sync token: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("sync request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return directory.Summary{}, fmt.Errorf("push batch: %w", err)
+		return fmt.Errorf("%s %s: %w", method, Path, err)
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return directory.Summary{}, fmt.Errorf("read sync answer: %w", err)
+		return fmt.Errorf("read sync answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return directory.Summary{}, fmt.Errorf("push batch: cloud answered %s: %s",
-			resp.Status, strings.TrimSpace(string(answer)))
+		return fmt.Errorf("%s %s: cloud answered %s: %s", method, Path, resp.Status,
+			strings.TrimSpace(string(answer)))
 	}
-	var sum directory.Summary
-	if err := json.Unmarshal(answer, &sum); err != nil {
-		return directory.Summary{}, fmt.Errorf("decode sync answer: %w", err)
+	if err := json.Unmarshal(answer, out); err != nil {
+		return fmt.Errorf("decode sync answer: %w", err)
 	}
-	return sum, nil
+	return nil
 }
 
 // FromDirectory reads the on-prem directory into a full batch. Mailboxes

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 )
@@ -68,7 +70,10 @@ func TestHandlerAuthorises(t *testing.T) {
 		{"delegated", delegated, http.MethodPost, `{}`, http.StatusForbidden},
 		{"app without role", f.appToken(t, "Mail.Read"), http.MethodPost, `{}`,
 			http.StatusForbidden},
-		{"get", f.appToken(t, role), http.MethodGet, ``, http.StatusMethodNotAllowed},
+		{"put", f.appToken(t, role), http.MethodPut, ``, http.StatusMethodNotAllowed},
+		{"state without role", f.appToken(t, "User.Read.All"), http.MethodGet, ``,
+			http.StatusForbidden},
+		{"state", f.appToken(t, "Directory.Read.All"), http.MethodGet, ``, http.StatusOK},
 		{"not json", f.appToken(t, role), http.MethodPost, `{`, http.StatusBadRequest},
 		{"invalid batch", f.appToken(t, role), http.MethodPost,
 			`{"upserts":[{"immutableId":"x"}]}`, http.StatusBadRequest},
@@ -129,6 +134,16 @@ func TestPushFromDirectory(t *testing.T) {
 	if !got.SyncEnabled || got.ImmutableID != "MyIRAFVEd2aImaq7zN3u/w==" ||
 		got.Premises != directory.OnPrem || got.MailboxGUID != "g-carol" {
 		t.Errorf("cloud entry: got %+v, want carol synced on premises", got)
+	}
+
+	st, err := c.ReadState(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []StateUser{{UPN: "carol@contoso.test", Mail: "carol@contoso.test",
+		Premises: "onprem", MailboxGUID: "g-carol", SyncEnabled: true}}
+	if diff := cmp.Diff(want, st.Users); diff != "" || st.LastSync == nil {
+		t.Errorf("state users (-want +got):\n%s\nlast sync %v", diff, st.LastSync)
 	}
 
 	// An empty full batch would delete carol: 1 of 1 synced users is held.

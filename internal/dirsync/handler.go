@@ -17,7 +17,8 @@ const Path = "/admin/dirsync"
 
 // Handler is the cloud's directory-sync intake: POST Path with a
 // directory.Batch as JSON; ?confirmDeletes=true lets the run delete past
-// the threshold. It answers 200 with the directory.Summary.
+// the threshold. It answers 200 with the directory.Summary. GET Path
+// answers the sync State, for the readiness check.
 type Handler struct {
 	Directory *directory.Directory
 	Auth      *auth.Validator
@@ -37,9 +38,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		return httpserver.Errorf(http.StatusNotFound, "ResourceNotFound",
 			"No admin resource at this path.")
 	}
-	if r.Method != http.MethodPost {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		return httpserver.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed",
-			"Use POST to push a directory-sync batch.")
+			"Use POST to push a directory-sync batch, GET to read the sync state.")
 	}
 	p, err := h.Auth.Authenticate(r)
 	if err != nil {
@@ -48,6 +49,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if p.Delegated {
 		return httpserver.Errorf(http.StatusForbidden, "ErrorAccessDenied",
 			"Directory sync takes an application token.")
+	}
+	if r.Method == http.MethodGet {
+		if err := auth.Require(p, stateRead); err != nil {
+			return err
+		}
+		return h.state(w, r)
 	}
 	if err := auth.Require(p, auth.DirectorySync); err != nil {
 		return err

@@ -17,6 +17,9 @@ const AdminTopologyPath = "/admin/topology"
 type MailboxLocation struct {
 	UPN      string `json:"upn"`
 	Database string `json:"database"`
+	// MailboxGUID is the mailbox's ExchangeGuid, which the cloud's entry
+	// must carry too (exchange-hybrid.md §3.1).
+	MailboxGUID string `json:"mailboxGuid,omitempty"`
 }
 
 // AdminTopology is the answer of GET /admin/topology: the servers, their
@@ -46,7 +49,8 @@ func (h *Handler) adminTopology(w http.ResponseWriter, r *http.Request) error {
 	out := AdminTopology{Topology: *h.Topology, Mailboxes: []MailboxLocation{}}
 	for _, u := range users {
 		if u.Premises == directory.OnPrem && u.Database != "" {
-			out.Mailboxes = append(out.Mailboxes, MailboxLocation{UPN: u.UPN, Database: u.Database})
+			out.Mailboxes = append(out.Mailboxes, MailboxLocation{UPN: u.UPN, Database: u.Database,
+				MailboxGUID: u.MailboxGUID})
 		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -85,7 +85,8 @@ func TestAdminTopology(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := AdminTopology{Topology: *topo,
-				Mailboxes: []MailboxLocation{{UPN: "carol@contoso.test", Database: "DB16"}}}
+				Mailboxes: []MailboxLocation{{UPN: "carol@contoso.test", Database: "DB16",
+					MailboxGUID: "g1"}}}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("topology (-want +got):\n%s", diff)
 			}

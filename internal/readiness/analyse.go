@@ -151,13 +151,6 @@ func sampledServers(c *Collection) []onprem.Server {
 	return out
 }
 
-func checkR3(_ *Collection) Result {
-	r := newResult("R3", "the on-prem directory is synchronised to the cloud")
-	r.add(Warn, "not checked: directory sync is not implemented yet")
-	return r.done("Compare Get-MailUser (cloud) with Get-Mailbox (on-prem): " +
-		"IsDirSynced and ExchangeGuid must match.")
-}
-
 func checkR4(c *Collection) Result {
 	r := newResult("R4", "no Exchange 2013 server answers in the array with Exchange 2016")
 	if t := c.Topology; t != nil {

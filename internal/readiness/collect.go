@@ -52,6 +52,12 @@ type Target struct {
 	HTTP *http.Client
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// CloudURL is the cloud gateway's base URL, whose directory-sync state
+	// R3 reads; empty skips it.
+	CloudURL string
+	// CloudToken mints an app token that may read the directory
+	// (Directory.Read.All); nil skips the cloud directory.
+	CloudToken func() (string, error)
 }
 
 // Collect observes the deployment t describes. Failures of the deployment
@@ -82,6 +88,7 @@ func Collect(ctx context.Context, t Target) (*Collection, error) {
 	// (exchange-hybrid.md §3.4).
 	c.Challenge = p.get(ctx, t.URL+"/api/v2.0/me/messages", "Bearer", false)
 	c.OAuth = p.oauth(ctx, c.Email)
+	c.CloudDirectory, c.CloudProbe = p.cloudDirectory(ctx)
 	c.Finished = t.Now().UTC()
 	return c, nil
 }

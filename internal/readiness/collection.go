@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 )
 
@@ -37,6 +38,10 @@ type Collection struct {
 	Challenge Probe `json:"challenge"`
 	// OAuth is a mailbox read with a server-to-server token.
 	OAuth Probe `json:"oauth"`
+	// CloudDirectory is the cloud's directory-sync state, read with an
+	// admin app token; nil when not read, see CloudProbe.
+	CloudDirectory *dirsync.State `json:"cloudDirectory,omitempty"`
+	CloudProbe     Probe          `json:"cloudProbe"`
 }
 
 // Probe is one HTTP request and what came back.

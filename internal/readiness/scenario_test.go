@@ -33,6 +33,8 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/demo"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 	"github.com/hybridgraph/hybridgraph/internal/readiness"
 )
@@ -49,8 +51,65 @@ type running struct {
 func seeded(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	startDemo(t, dir)()
+	stop := startDemo(t, dir)
+	defer stop()
+	syncDemo(t, dir)
 	return dir
+}
+
+// syncDemo pushes the demo's on-prem directory to its cloud once, as
+// hybridgraph sync does.
+func syncDemo(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	l := deploy.Layout{Dir: dir}
+	d, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prem, err := directory.Open(l.Directory(directory.OnPrem), directory.OnPrem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prem.Close()
+	b, err := dirsync.FromDirectory(ctx, prem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := issuerOf(t, dir, d)
+	c := &dirsync.Client{BaseURL: d.CloudURL, HTTP: http.DefaultClient,
+		Token: func(context.Context) (string, error) {
+			return iss.AppToken(auth.App{ClientID: "sync", Roles: auth.DirectorySync.Application},
+				time.Minute)
+		}}
+	if sum, err := c.Push(ctx, b, false); err != nil || sum.Failed > 0 {
+		t.Fatalf("sync: %+v, %v", sum, err)
+	}
+}
+
+func issuerOf(t *testing.T, dir string, d *deploy.Deployment) *auth.Issuer {
+	t.Helper()
+	key, err := auth.LoadOrCreateKey(deploy.Layout{Dir: dir}.KeyDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &auth.Issuer{Key: key, TenantID: d.TenantID, BaseURL: d.CloudURL}
+}
+
+// staleSync records the last sync two days back, as if sync had stopped.
+func staleSync(t *testing.T, dir string) {
+	t.Helper()
+	l := deploy.Layout{Dir: dir}
+	cloud, err := directory.Open(l.Directory(directory.Cloud), directory.Cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cloud.Close()
+	then := time.Now().Add(-48*time.Hour - 30*time.Minute)
+	if _, err := cloud.Apply(context.Background(), directory.Batch{},
+		directory.SyncOptions{Now: func() time.Time { return then }}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startDemo runs the demo on dir until the returned stop is called.
@@ -107,11 +166,15 @@ func reachable(base string) bool {
 
 // scenario copies the seeded data directory, lets edit change the
 // topology, and starts the demo on the copy.
-func scenario(t *testing.T, base string, edit func(*onprem.Topology)) running {
+func scenario(t *testing.T, base string, edit func(*onprem.Topology),
+	prepare func(*testing.T, string)) running {
 	t.Helper()
 	dir := t.TempDir()
 	if err := copyDir(base, dir); err != nil {
 		t.Fatal(err)
+	}
+	if prepare != nil {
+		prepare(t, dir)
 	}
 	l := deploy.Layout{Dir: dir}
 	if edit != nil {
@@ -156,14 +219,15 @@ func copyDir(from, to string) error {
 func (r running) target(t *testing.T) readiness.Target {
 	t.Helper()
 	l := deploy.Layout{Dir: r.dir}
-	key, err := auth.LoadOrCreateKey(l.KeyDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss := &auth.Issuer{Key: key, TenantID: r.d.TenantID, BaseURL: r.d.CloudURL}
+	iss := issuerOf(t, l.Dir, r.d)
 	return readiness.Target{URL: r.d.OnPremURL, Caller: "admin@" + r.d.Domain, Samples: 6,
 		Token: func(upn, host string) (string, error) {
 			return iss.S2SToken(upn, host, []string{"Mail.Read"}, time.Minute)
+		},
+		CloudURL: r.d.CloudURL,
+		CloudToken: func() (string, error) {
+			return iss.AppToken(auth.App{ClientID: "check",
+				Roles: []string{"Directory.Read.All"}}, time.Minute)
 		}}
 }
 
@@ -250,6 +314,7 @@ func TestScenarios(t *testing.T) {
 		front  func(t *testing.T, onprem string) string // a front door, or ""
 		dns    map[string]string                        // name → address for the resolver
 		cert   time.Duration                            // TLS front door certificate life left
+		before func(t *testing.T, dir string)           // changes the data before start
 		wantID string
 		want   readiness.Status
 		exit   int
@@ -277,9 +342,11 @@ func TestScenarios(t *testing.T) {
 			wantID: "R6", want: readiness.Warn, exit: 1},
 		{name: "tls-expired", edit: healthyTopology, cert: -24 * time.Hour,
 			wantID: "R6", want: readiness.Fail, exit: 2},
+		{name: "stale-sync", edit: healthyTopology, before: staleSync,
+			wantID: "R3", want: readiness.Fail, exit: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := scenario(t, base, tc.edit)
+			r := scenario(t, base, tc.edit, tc.before)
 			target := r.target(t)
 			if tc.front != nil {
 				target.URL = tc.front(t, r.d.OnPremURL)
