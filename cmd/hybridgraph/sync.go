@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
@@ -31,6 +32,12 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	confirm := fs.Bool("confirm-deletes", false,
 		"delete even past the threshold share of synced users")
 	timeout := fs.Duration("timeout", time.Minute, "bound on the push")
+	var src dirsync.LDAPSource
+	fs.StringVar(&src.URL, "ldap", "",
+		"read the on-prem directory from this LDAP `URL` instead of the data directory")
+	fs.StringVar(&src.BindDN, "ldap-bind", "", "service account `DN` to bind as "+
+		"(password in $HYBRIDGRAPH_LDAP_PASSWORD)")
+	fs.StringVar(&src.BaseDN, "ldap-base", "", "base `DN` of the search")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -44,12 +51,8 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	prem, err := directory.Open(l.Directory(directory.OnPrem), directory.OnPrem)
-	if err != nil {
-		return err
-	}
-	defer prem.Close()
-	batch, err := dirsync.FromDirectory(ctx, prem)
+	src.Password = os.Getenv("HYBRIDGRAPH_LDAP_PASSWORD")
+	batch, err := readSource(ctx, l, &src)
 	if err != nil {
 		return err
 	}
@@ -91,6 +94,21 @@ func syncAgent(l deploy.Layout, d *deploy.Deployment) (auth.App, *auth.Issuer, e
 		return auth.App{}, nil, err
 	}
 	return auth.App{ClientID: id, DisplayName: syncAppName, Roles: roles}, iss, nil
+}
+
+// readSource reads the on-prem directory from LDAP when src names a
+// server, else from the data directory's built-in directory.
+func readSource(ctx context.Context, l deploy.Layout, src *dirsync.LDAPSource) (
+	directory.Batch, error) {
+	if src.URL != "" {
+		return src.Read(ctx)
+	}
+	prem, err := directory.Open(l.Directory(directory.OnPrem), directory.OnPrem)
+	if err != nil {
+		return directory.Batch{}, err
+	}
+	defer prem.Close()
+	return dirsync.FromDirectory(ctx, prem)
 }
 
 func printSyncSummary(w io.Writer, s directory.Summary) {
