@@ -8,6 +8,7 @@
 //	token    print a delegated access token for a user of a data directory
 //	import   import .eml files, maildirs and mbox files into a mailbox
 //	check    check a hybrid deployment's readiness from outside
+//	sync     push the on-prem directory to the cloud once
 package main
 
 import (
@@ -37,6 +38,7 @@ var commands = []command{
 	{"token", "print a delegated access token for a user", runToken},
 	{"import", "import .eml files, maildirs and mbox files into a mailbox", runImport},
 	{"check", "check a hybrid deployment's readiness from outside", runCheck},
+	{"sync", "push the on-prem directory to the cloud once", runSync},
 }
 
 func main() {

@@ -21,11 +21,6 @@ const syncAppName = "hybridgraph directory sync"
 // syncTokenTTL is the lifetime of the sync agent's token: one push.
 const syncTokenTTL = 10 * time.Minute
 
-func init() {
-	commands = append(commands, command{"sync",
-		"push the on-prem directory to the cloud once", runSync})
-}
-
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	data := fs.String("data", DefaultData, "data `directory` of the deployment")
