@@ -3,70 +3,28 @@ package gateway_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/config"
 	"github.com/hybridgraph/hybridgraph/internal/demo"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/gateway"
+	"github.com/hybridgraph/hybridgraph/internal/store/postgres/pgtest"
 )
 
-// dsnEnv names the PostgreSQL server the tests may create databases on.
-const dsnEnv = "HYBRIDGRAPH_TEST_POSTGRES"
-
-// postgresDSN creates a fresh database, dropped after the test, and returns
-// its DSN. Without a server the test is skipped, except under CI, where
-// skipping would let the PostgreSQL path pass untested.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but " + dsnEnv + " is not")
-		}
-		t.Skip("set " + dsnEnv + " to a PostgreSQL DSN whose user may create databases")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", dsnEnv, err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "hgserve_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil || u.Scheme == "" {
-		t.Fatalf("%s: want a postgres:// URL", dsnEnv)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+// postgresDSN creates a throwaway database for the test (pgtest.FreshDSN).
+func postgresDSN(t *testing.T) string { return pgtest.FreshDSN(t, "hgserve_") }
 
 // configFor writes a configuration over dir with the cloud database
 // CLOUD-DB01 on PostgreSQL when dsn is set, and returns it loaded. An

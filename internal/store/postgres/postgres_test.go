@@ -2,12 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,69 +13,15 @@ import (
 
 	"github.com/hybridgraph/hybridgraph/internal/schema"
 	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/postgres/pgtest"
 	"github.com/hybridgraph/hybridgraph/internal/store/storetest"
 )
 
-// dsnEnv names the variable holding the DSN of a PostgreSQL server the
-// tests may create and drop databases on.
-const dsnEnv = "HYBRIDGRAPH_TEST_POSTGRES"
+// freshDSN creates a throwaway database for this test (pgtest.FreshDSN).
+func freshDSN(t testing.TB) string { return pgtest.FreshDSN(t, "hgtest_") }
 
-// serverDSN returns the test server's DSN. Without one the test is skipped,
-// except under CI, where a missing server is a failure: CI must never
-// pass by skipping the PostgreSQL backend.
-func serverDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn != "" {
-		return dsn
-	}
-	msg := "set " + dsnEnv + " to a PostgreSQL DSN whose user may create databases, e.g. " +
-		"postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	if os.Getenv("CI") != "" {
-		t.Fatal("CI is set but " + dsnEnv + " is not: " + msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// freshDSN creates a uniquely named database for this test, dropped when
-// the test ends, and returns its DSN.
-func freshDSN(t testing.TB) string {
-	t.Helper()
-	dsn := serverDSN(t)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", dsnEnv, err)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	name := "hgtest_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close(ctx)
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	return withDatabase(t, dsn, name)
-}
-
-// withDatabase returns dsn naming database name instead.
-func withDatabase(t testing.TB, dsn, name string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("%s: %v", dsnEnv, err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-	return dsn + " dbname=" + name // in key=value form the last setting wins
-}
+// serverDSN is the test server's DSN (pgtest.ServerDSN).
+func serverDSN(t testing.TB) string { return pgtest.ServerDSN(t) }
 
 func openTest(t testing.TB) (*DB, string) {
 	t.Helper()
