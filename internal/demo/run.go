@@ -15,6 +15,7 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/gateway"
 )
 
 // Options configure a demo run.
@@ -28,7 +29,7 @@ type Options struct {
 }
 
 // ShutdownTimeout bounds a graceful stop.
-const ShutdownTimeout = 10 * time.Second
+const ShutdownTimeout = gateway.ShutdownTimeout
 
 // Run starts both sides, seeds the data directory on first start, prints
 // the banner, and serves until ctx ends.

@@ -162,15 +162,7 @@ func (s *system) stop() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		// A worker that ignores its stop signal must not keep the process up.
-		errs = append(errs, fmt.Errorf("workers still running after %v", ShutdownTimeout))
-	}
-	errs = append(errs, s.closeStores())
+	errs = append(errs, gateway.WaitWorkers(ctx, &s.wg), s.closeStores())
 	return errors.Join(errs...)
 }
 

@@ -200,14 +200,19 @@ func (s *Server) Stop() error {
 		errs = append(errs, s.smtp.Close())
 	}
 	s.cancel()
+	errs = append(errs, WaitWorkers(ctx, &s.wg), s.cloud.Close())
+	return errors.Join(errs...)
+}
+
+// WaitWorkers waits for wg until ctx ends: a worker that ignores its stop
+// signal must not keep the process up.
+func WaitWorkers(ctx context.Context, wg *sync.WaitGroup) error {
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
-		// A worker that ignores its stop signal must not keep the process up.
-		errs = append(errs, fmt.Errorf("workers still running after %v", ShutdownTimeout))
+		return fmt.Errorf("workers still running after the shutdown timeout: %w", ctx.Err())
 	}
-	errs = append(errs, s.cloud.Close())
-	return errors.Join(errs...)
 }
