@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
@@ -47,6 +49,10 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.user, "user", "", "on-prem mailbox to probe (default: from the topology)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	if err := f.validate(); err != nil {
+		fmt.Fprintf(stderr, "hybridgraph check: %v\n", err)
+		return errUsage
 	}
 	c, err := collectOrLoad(ctx, f)
 	if err != nil {
@@ -108,4 +114,19 @@ func collectOrLoad(ctx context.Context, f checkFlags) (*readiness.Collection, er
 		t.URL = f.url
 	}
 	return readiness.Collect(ctx, t)
+}
+
+// validate checks the flags that parse cannot: ranges and combinations.
+func (f *checkFlags) validate() error {
+	switch {
+	case f.samples < 1 || f.samples > readiness.MaxSamples:
+		return fmt.Errorf("--samples %d: want 1 to %d", f.samples, readiness.MaxSamples)
+	case f.save != "" && f.from != "":
+		return errors.New("--save and --from exclude each other")
+	case f.resolver != "":
+		if _, port, err := net.SplitHostPort(f.resolver); err != nil || port == "" {
+			return fmt.Errorf("--resolver %q: want host:port", f.resolver)
+		}
+	}
+	return nil
 }

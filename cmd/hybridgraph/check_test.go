@@ -83,3 +83,23 @@ func TestCheckDemo(t *testing.T) {
 		t.Errorf("--json: got %+v, want 7 results starting with R1 FAIL", rep.Results)
 	}
 }
+
+func TestCheckFlagsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		f    checkFlags
+		ok   bool
+	}{
+		{"defaults", checkFlags{samples: 20}, true},
+		{"no samples", checkFlags{samples: 0}, false},
+		{"too many samples", checkFlags{samples: 1_000_000}, false},
+		{"save and from", checkFlags{samples: 20, save: "a", from: "b"}, false},
+		{"resolver without port", checkFlags{samples: 20, resolver: "notahost"}, false},
+		{"resolver", checkFlags{samples: 20, resolver: "127.0.0.1:53"}, true},
+	}
+	for _, tt := range tests {
+		if err := tt.f.validate(); (err == nil) != tt.ok {
+			t.Errorf("%s: validate() = %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+}

@@ -17,8 +17,12 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 )
 
-// DefaultSamples is how many requests sample the namespace's front ends.
-const DefaultSamples = 20
+// DefaultSamples is how many requests sample the namespace's front ends;
+// MaxSamples bounds what may be asked for.
+const (
+	DefaultSamples = 20
+	MaxSamples     = 1000
+)
 
 // TokenFunc mints a server-to-server token for the user upn, addressed to
 // the on-prem server at host, as the cloud does when it proxies a request.
@@ -235,6 +239,9 @@ func (p prober) topology(ctx context.Context) (*onprem.AdminTopology, Probe) {
 func (p prober) samples(ctx context.Context) []Sample {
 	out := make([]Sample, 0, p.t.Samples)
 	for range p.t.Samples {
+		if ctx.Err() != nil {
+			break // stopped: keep what was sampled
+		}
 		pr := p.get(ctx, p.t.URL+"/api/", "", false)
 		out = append(out, Sample{At: pr.At, Status: pr.Status, Error: pr.Error,
 			FEServer: pr.Header["X-FEServer"], OWAVersion: pr.Header["X-OWA-Version"]})

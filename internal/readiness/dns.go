@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -26,6 +27,10 @@ func (p prober) resolver() (string, error) {
 
 // lookup asks the resolver for host's A and AAAA records (a CNAME chain is
 // followed by the recursive resolver and its targets' addresses kept).
+// DNSTimeout bounds one DNS query: a resolver that does not answer is a
+// finding, not a reason to wait.
+const DNSTimeout = 3 * time.Second
+
 func (p prober) lookup(ctx context.Context, host string) Lookup {
 	l := Lookup{Host: host, At: p.t.Now().UTC()}
 	if isIP(host) {
@@ -38,7 +43,7 @@ func (p prober) lookup(ctx context.Context, host string) Lookup {
 		return l
 	}
 	l.Resolver = server
-	c := &dns.Client{}
+	c := &dns.Client{Timeout: DNSTimeout}
 	for _, qt := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		m := new(dns.Msg)
 		m.SetQuestion(dns.Fqdn(host), qt)
