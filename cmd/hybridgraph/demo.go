@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/demo"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -24,9 +27,26 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"listen address of the on-prem SMTP receiver (mail from the cloud)")
 	fs.DurationVar(&o.ProxyTimeout, "proxy-timeout", demo.DefaultProxyTimeout,
 		"how long the gateway waits for the on-prem server")
+	fs.DurationVar(&o.DirSyncInterval, "dirsync-interval", dirsync.DefaultInterval,
+		"how often the on-prem server pushes its directory to the cloud (also once at "+
+			"start); 0 turns the sync loop off")
+	var src dirsync.LDAPSource
+	ldapFlags(fs, &src)
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hybridgraph demo: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if o.DirSyncInterval < 0 {
+		fmt.Fprintln(stderr, "hybridgraph demo: --dirsync-interval: want 0 (off) or more")
+		return errUsage
+	}
+	if src.URL != "" {
+		src.Password = os.Getenv(ldapPasswordEnv)
+		o.DirSyncSource = &src
 	}
 	log, err := newLogger(stderr, *level)
 	if err != nil {

@@ -15,26 +15,32 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 )
 
-// syncAppName names the app registration the sync agent acts as.
-const syncAppName = "hybridgraph directory sync"
+// ldapPasswordEnv holds the LDAP service account's password: a flag would
+// show it in the process list.
+const ldapPasswordEnv = "HYBRIDGRAPH_LDAP_PASSWORD"
 
-// syncTokenTTL is the lifetime of the sync agent's token: one push.
-const syncTokenTTL = 10 * time.Minute
+// maxSyncTimeout bounds --timeout: a push that takes longer has failed.
+const maxSyncTimeout = time.Hour
 
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	data := fs.String("data", DefaultData, "data `directory` of the deployment")
 	confirm := fs.Bool("confirm-deletes", false,
 		"delete even past the threshold share of synced users")
-	timeout := fs.Duration("timeout", time.Minute, "bound on the push")
+	timeout := fs.Duration("timeout", time.Minute, "bound on the read and the push (at most 1h)")
 	var src dirsync.LDAPSource
-	fs.StringVar(&src.URL, "ldap", "",
-		"read the on-prem directory from this LDAP `URL` instead of the data directory")
-	fs.StringVar(&src.BindDN, "ldap-bind", "", "service account `DN` to bind as "+
-		"(password in $HYBRIDGRAPH_LDAP_PASSWORD)")
-	fs.StringVar(&src.BaseDN, "ldap-base", "", "base `DN` of the search")
+	ldapFlags(fs, &src)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "hybridgraph sync: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	case *timeout <= 0 || *timeout > maxSyncTimeout:
+		fmt.Fprintf(stderr, "hybridgraph sync: --timeout %v: want above 0 and at most %v\n",
+			*timeout, maxSyncTimeout)
+		return errUsage
 	}
 
 	l := deploy.Layout{Dir: *data}
@@ -42,21 +48,18 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	app, iss, err := syncAgent(l, d)
+	client, err := syncClient(l, d)
 	if err != nil {
 		return err
 	}
-	src.Password = os.Getenv("HYBRIDGRAPH_LDAP_PASSWORD")
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	src.Password = os.Getenv(ldapPasswordEnv)
 	batch, err := readSource(ctx, l, &src)
 	if err != nil {
 		return err
 	}
-
-	c := &dirsync.Client{BaseURL: d.CloudURL, HTTP: &http.Client{Timeout: *timeout},
-		Token: func(context.Context) (string, error) {
-			return iss.AppToken(app, syncTokenTTL)
-		}}
-	sum, err := c.Push(ctx, batch, *confirm)
+	sum, err := client.Push(ctx, batch, *confirm)
 	if err != nil {
 		return err
 	}
@@ -64,31 +67,29 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// syncAgent finds (or registers once) the sync agent's app, holding only
-// the DirectorySync role, and an issuer for its tokens. The sync agent runs
-// beside the token service's key here, so it signs its own app token; a
-// remote agent would use the client credentials grant instead.
-func syncAgent(l deploy.Layout, d *deploy.Deployment) (auth.App, *auth.Issuer, error) {
+// ldapFlags declares the flags that name an LDAP source, shared by sync
+// and the demo's sync loop.
+func ldapFlags(fs *flag.FlagSet, src *dirsync.LDAPSource) {
+	fs.StringVar(&src.URL, "ldap", "",
+		"read the on-prem directory from this LDAP `URL` instead of the data directory")
+	fs.StringVar(&src.BindDN, "ldap-bind", "", "service account `DN` to bind as "+
+		"(password in $"+ldapPasswordEnv+")")
+	fs.StringVar(&src.BaseDN, "ldap-base", "", "base `DN` of the search")
+}
+
+// syncClient is the sync agent's client for the data directory's cloud.
+func syncClient(l deploy.Layout, d *deploy.Deployment) (*dirsync.Client, error) {
 	key, err := auth.LoadOrCreateKey(l.KeyDir())
 	if err != nil {
-		return auth.App{}, nil, err
+		return nil, err
 	}
 	iss := &auth.Issuer{Key: key, TenantID: d.TenantID, BaseURL: d.CloudURL}
-	apps, err := auth.LoadApps(l.KeyDir())
+	app, err := dirsync.Agent(l.KeyDir())
 	if err != nil {
-		return auth.App{}, nil, err
+		return nil, err
 	}
-	for _, a := range apps {
-		if a.DisplayName == syncAppName {
-			return a, iss, nil
-		}
-	}
-	roles := auth.DirectorySync.Application
-	id, _, err := auth.RegisterApp(l.KeyDir(), syncAppName, roles)
-	if err != nil {
-		return auth.App{}, nil, err
-	}
-	return auth.App{ClientID: id, DisplayName: syncAppName, Roles: roles}, iss, nil
+	return &dirsync.Client{BaseURL: d.CloudURL, HTTP: &http.Client{},
+		Token: dirsync.AgentToken(iss, app)}, nil
 }
 
 // readSource reads the on-prem directory from LDAP when src names a

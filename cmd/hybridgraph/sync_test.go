@@ -47,3 +47,30 @@ func TestSyncDemo(t *testing.T) {
 		t.Errorf("LastSync = %v, %v; want a time", last, err)
 	}
 }
+
+// TestSyncRefuses checks that sync refuses what it cannot honour before it
+// reads or pushes anything.
+func TestSyncRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"stray argument", []string{"now"}, `unexpected argument "now"`},
+		{"zero timeout", []string{"--timeout", "0"}, "--timeout 0s: want above 0"},
+		{"negative timeout", []string{"--timeout", "-5s"}, "--timeout -5s: want above 0"},
+		{"huge timeout", []string{"--timeout", "100h"}, "at most 1h0m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			args := append([]string{"sync", "--data", t.TempDir()}, tt.args...)
+			if code := run(context.Background(), args, &out, &errOut); code != 2 {
+				t.Errorf("exit status: got %d, want 2", code)
+			}
+			if !strings.Contains(errOut.String(), tt.stderr) {
+				t.Errorf("stderr: got %q, want it to contain %q", errOut.String(), tt.stderr)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/gateway"
 )
 
@@ -26,6 +27,14 @@ type Options struct {
 	ProxyTimeout              time.Duration
 	Out                       io.Writer // the banner
 	Log                       *slog.Logger
+
+	// DirSyncInterval is how often the on-prem server pushes its directory
+	// to the cloud (dirsync.DefaultInterval in the command); it also syncs
+	// once at start, before the banner. 0 runs no sync loop.
+	DirSyncInterval time.Duration
+	// DirSyncSource is what the loop pushes; nil means the built-in
+	// on-prem directory of the data directory.
+	DirSyncSource dirsync.Source
 }
 
 // ShutdownTimeout bounds a graceful stop.
@@ -71,6 +80,14 @@ func Run(ctx context.Context, o Options) error {
 	sys, err := start(ctx, l, d, ls, o)
 	if err != nil {
 		return err
+	}
+	if sys.synced != nil {
+		// The banner promises a working organisation: let the first sync
+		// reach the cloud (or fail and say so in the log) before it.
+		select {
+		case <-sys.synced:
+		case <-ctx.Done():
+		}
 	}
 	if err := banner(ctx, o.Out, l, d, sys); err != nil {
 		stopErr := sys.stop()

@@ -36,6 +36,8 @@ type system struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 	log         *slog.Logger
+	// synced closes after the sync loop's first run; nil without a loop.
+	synced <-chan struct{}
 }
 
 // start opens both premises and serves them on the listeners.
@@ -71,6 +73,10 @@ func start(ctx context.Context, l layout, d *deploy.Deployment, ls *listeners,
 	wctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.mailFlow(wctx, d, ls)
+	if s.synced, err = s.dirSync(wctx, &s.wg, l, d, o); err != nil {
+		s.stop()
+		return nil, err
+	}
 	return s, nil
 }
 

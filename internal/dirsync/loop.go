@@ -1,0 +1,118 @@
+package dirsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+)
+
+// DefaultInterval is how often the on-prem server's sync loop runs: the
+// 30-minute cycle of directory-sync tools' scheduler, which the readiness
+// check's stale-sync limit (three hours) counts in missed runs.
+const DefaultInterval = 30 * time.Minute
+
+// Source reads the on-prem directory into a batch. DirectorySource and
+// LDAPSource are the two sources.
+type Source interface {
+	Read(ctx context.Context) (directory.Batch, error)
+}
+
+// DirectorySource reads the built-in on-prem directory (FromDirectory).
+type DirectorySource struct{ Directory *directory.Directory }
+
+// Read returns the built-in directory's mailbox users as a full batch.
+func (s DirectorySource) Read(ctx context.Context) (directory.Batch, error) {
+	return FromDirectory(ctx, s.Directory)
+}
+
+// Loop is the on-prem server's sync agent: it pushes its Source to the
+// cloud once at start and then every Interval until stopped. A run never
+// confirms deletions held back by the cloud's threshold: an admin does
+// that once with `hybridgraph sync --confirm-deletes`, so that a broken
+// source cannot empty the cloud directory unattended. A failed run changes
+// nothing in the cloud (directory.Apply is one transaction); it is logged
+// and the next tick tries again.
+type Loop struct {
+	Source   Source
+	Client   *Client
+	Interval time.Duration // 0 means DefaultInterval
+	// Timeout bounds one run (read and push); 0 means the interval.
+	Timeout time.Duration
+	Log     *slog.Logger
+	// Ran, when set, is called after each run with its outcome.
+	Ran func(directory.Summary, error)
+}
+
+// Run syncs at once and then every Interval until ctx ends. ready, when
+// not nil, is closed after the first run, whatever its outcome, so that a
+// server can announce itself once the cloud knows its users.
+func (l *Loop) Run(ctx context.Context, ready chan<- struct{}) {
+	interval := l.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	l.runOnce(ctx, interval)
+	if ready != nil {
+		close(ready)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			l.runOnce(ctx, interval)
+		}
+	}
+}
+
+// runOnce reads, pushes and logs one run.
+func (l *Loop) runOnce(ctx context.Context, interval time.Duration) {
+	timeout := l.Timeout
+	if timeout <= 0 {
+		timeout = interval
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	sum, err := l.Once(rctx)
+	if l.Ran != nil {
+		l.Ran(sum, err)
+	}
+	switch {
+	case err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Stopped mid-run: shutdown, not a failure worth an error line.
+		l.Log.Info("directory sync stopped", "err", err)
+	case err != nil:
+		l.Log.Error("directory sync failed; retrying at the next run", "err", err,
+			"next", interval)
+	default:
+		l.logSummary(sum)
+	}
+}
+
+// Once reads the source and pushes it without confirming deletions.
+func (l *Loop) Once(ctx context.Context) (directory.Summary, error) {
+	b, err := l.Source.Read(ctx)
+	if err != nil {
+		return directory.Summary{}, fmt.Errorf("read on-prem directory: %w", err)
+	}
+	return l.Client.Push(ctx, b, false)
+}
+
+func (l *Loop) logSummary(s directory.Summary) {
+	level := slog.LevelInfo
+	if s.Held > 0 || s.Failed > 0 {
+		level = slog.LevelWarn
+	}
+	l.Log.Log(context.Background(), level, "directory sync", "added", s.Added,
+		"updated", s.Updated, "deleted", s.Deleted, "held", s.Held, "failed", s.Failed)
+	for _, p := range s.Problems {
+		l.Log.Warn("directory sync left a user alone", "upn", p.UPN,
+			"immutableId", p.ImmutableID, "reason", p.Reason)
+	}
+}
