@@ -112,7 +112,8 @@ func Open(path string, side Premises) (*Directory, error) {
 		return nil, err
 	}
 	lookup, err := db.Prepare(`SELECT ` + userColumns + ` FROM users
-		WHERE object_id = ? COLLATE NOCASE OR upn = ? OR mail = ? LIMIT 1`)
+		WHERE object_id = ? COLLATE NOCASE OR upn = ? OR mail = ?
+		OR object_id = (SELECT object_id FROM user_addresses WHERE address = ?) LIMIT 1`)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("prepare directory lookup: %w", err)
@@ -168,10 +169,11 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	return u, nil
 }
 
-// Lookup finds a user by object id, user principal name or SMTP address,
-// ignoring case: every form Graph accepts in /users/{id | userPrincipalName}.
+// Lookup finds a user by object id, user principal name or SMTP address
+// (primary or secondary), ignoring case: every form Graph accepts in
+// /users/{id | userPrincipalName}, and every address mail reaches.
 func (d *Directory) Lookup(ctx context.Context, key string) (User, error) {
-	row := d.lookup.QueryRowContext(ctx, key, key, key)
+	row := d.lookup.QueryRowContext(ctx, key, key, key, key)
 	u, err := scanUser(row)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, fmt.Errorf("look up user: %w", err)

@@ -25,15 +25,26 @@ type SourceUser struct {
 	DisplayName   string `json:"displayName"`
 	RecipientType string `json:"recipientType"`
 	MailboxGUID   string `json:"mailboxGuid"`
+	// ProxyAddresses are the user's secondary SMTP addresses (the smtp:
+	// entries of proxyAddresses). Mail to them reaches the user, so they
+	// take part in lookups and in the collision check.
+	ProxyAddresses []string `json:"proxyAddresses,omitempty"`
+	// Database is the mailbox database of a mailbox on premises (the CN of
+	// homeMDB); empty when the source does not say.
+	Database string `json:"database,omitempty"`
 }
 
 // Batch is one sync run. Upserts add, update or move users. Deletes names
 // users (by immutable id) gone from the source. A Full batch is the whole
 // source, so synced users it leaves out are deleted too: the full compare
-// of a source that cannot say what changed.
+// of a source that cannot say what changed. Present names, in a Full batch,
+// users that are in the source but unchanged, so not in Upserts: an LDAP
+// Sync present phase (RFC 4533 §3.3.1) lists the unchanged entries
+// without their content, and every entry it does not list is gone.
 type Batch struct {
 	Upserts []SourceUser `json:"upserts"`
 	Deletes []string     `json:"deletes"`
+	Present []string     `json:"present,omitempty"`
 	Full    bool         `json:"full"`
 }
 
@@ -133,6 +144,12 @@ func (b Batch) validate() error {
 			return fmt.Errorf("%w: user %q has recipient type %q", ErrInvalidBatch,
 				u.UPN, u.RecipientType)
 		}
+		for _, a := range u.ProxyAddresses {
+			if !strings.Contains(a, "@") {
+				return fmt.Errorf("%w: user %q has proxy address %q", ErrInvalidBatch,
+					u.UPN, a)
+			}
+		}
 		seen[u.ImmutableID] = true
 	}
 	return nil
@@ -173,6 +190,17 @@ func migrateSync(db *sql.DB) error {
 		id INTEGER PRIMARY KEY CHECK (id = 1), last_sync TEXT NOT NULL)`)
 	if err != nil {
 		return fmt.Errorf("create sync table: %w", err)
+	}
+	// A user's secondary SMTP addresses; an address belongs to one user.
+	_, err = db.Exec(`CREATE TABLE IF NOT EXISTS user_addresses (
+		address TEXT PRIMARY KEY COLLATE NOCASE,
+		object_id TEXT NOT NULL)`)
+	if err == nil {
+		_, err = db.Exec(`CREATE INDEX IF NOT EXISTS user_addresses_object
+			ON user_addresses (object_id)`)
+	}
+	if err != nil {
+		return fmt.Errorf("create address table: %w", err)
 	}
 	return nil
 }

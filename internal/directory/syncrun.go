@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,6 +74,15 @@ func (r *syncRun) match(ctx context.Context, su SourceUser) (cur *User, reason s
 			return nil, fmt.Sprintf("collision: UPN or address held by %s", h.UPN), nil
 		}
 	}
+	// Secondary addresses never soft-match: they only collide.
+	self := ""
+	if cur != nil {
+		self = cur.ObjectID
+	}
+	upn, addr, err := r.addressHolder(ctx, su, self)
+	if err != nil || upn != "" {
+		return nil, fmt.Sprintf("collision: address %s held by %s", addr, upn), err
+	}
 	return cur, "", nil
 }
 
@@ -92,13 +103,23 @@ func (r *syncRun) upsert(ctx context.Context, su SourceUser) error {
 	if !r.locate(&next, su, cur) {
 		return nil
 	}
+	addrs := secondaries(su)
+	var had []string
+	if cur != nil {
+		if had, err = r.addresses(ctx, cur.ObjectID); err != nil {
+			return err
+		}
+	}
 	if err := r.write(ctx, next, su.ImmutableID); err != nil {
+		return err
+	}
+	if err := r.writeAddresses(ctx, next.ObjectID, addrs); err != nil {
 		return err
 	}
 	switch {
 	case cur == nil:
 		r.sum.Added++
-	case changed(*cur, next):
+	case changed(*cur, next) || !slices.EqualFunc(had, addrs, strings.EqualFold):
 		r.sum.Updated++
 	}
 	return nil
@@ -109,7 +130,10 @@ func (r *syncRun) upsert(ctx context.Context, su SourceUser) error {
 // UserMailbox in a cloud database (exchange-hybrid.md §3.1).
 func (r *syncRun) locate(u *User, su SourceUser, cur *User) bool {
 	if su.RecipientType == UserMailbox {
+		// The database is the on-prem one (homeMDB), for the record: the
+		// router sends the request to the on-prem server, which knows it too.
 		u.Premises, u.RecipientType, u.TargetAddress = OnPrem, MailUser, su.Mail
+		u.Database = su.Database
 		return true
 	}
 	u.Premises, u.RecipientType = Cloud, UserMailbox
@@ -167,6 +191,9 @@ func (r *syncRun) deleteAll(ctx context.Context, b Batch) error {
 		for _, u := range b.Upserts {
 			kept[u.ImmutableID] = true
 		}
+		for _, id := range b.Present {
+			kept[id] = true
+		}
 		for _, u := range synced {
 			gone[u.ImmutableID] = gone[u.ImmutableID] || !kept[u.ImmutableID]
 		}
@@ -198,6 +225,10 @@ func (r *syncRun) delete(ctx context.Context, victims []User, synced int) error 
 	for _, u := range victims {
 		_, err := r.tx.ExecContext(ctx,
 			`DELETE FROM users WHERE object_id = ? AND sync_enabled = 1`, u.ObjectID)
+		if err == nil {
+			_, err = r.tx.ExecContext(ctx,
+				`DELETE FROM user_addresses WHERE object_id = ?`, u.ObjectID)
+		}
 		if err != nil {
 			return fmt.Errorf("delete user %s: %w", u.UPN, err)
 		}
