@@ -18,6 +18,10 @@ var (
 	ErrNotFound           = errors.New("not found")
 	ErrConflict           = errors.New("conflict")
 	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrMailboxLocked: the mailbox is locked by a mailbox move that is
+	// switching it to another database; writes are refused until the move
+	// ends.
+	ErrMailboxLocked = errors.New("mailbox locked by a move")
 )
 
 // Mailbox is one mailbox in a database.
@@ -73,6 +77,22 @@ type Query struct {
 	OrderBy []Order // the store adds id as the last key, so order is total
 	Skip    int
 	Top     int // 0 means no limit
+	// Search, when not empty, keeps only the items that match it in the
+	// full-text index: a query in the KQL subset ParseSearch reads
+	// (search.go). It combines with Where (AND) and leaves the order to
+	// OrderBy. A query ParseSearch refuses fails with ErrSearchSyntax.
+	Search string
+}
+
+// Change is one entry of a mailbox's change log (see Store.Changes).
+type Change struct {
+	Seq      int64  // the mailbox's change number of this change (> 0)
+	ID       string // the item id
+	FolderID string // the folder the item is in now, or the folder it left
+	// Removed: the item was deleted, or (only when a folder was asked for)
+	// moved out of FolderID. Item is nil then.
+	Removed bool
+	Item    *Item // the item as it is now (without Cols and MIME), when not Removed
 }
 
 // Outbound is a message waiting in the mail-flow queue for delivery to
@@ -112,6 +132,32 @@ type Store interface {
 	DeleteItem(ctx context.Context, mailboxID, id string) error
 	// ItemMIME returns the stored MIME form of an item, or ErrNotFound.
 	ItemMIME(ctx context.Context, mailboxID, id string) ([]byte, error)
+
+	// Change tracking and mailbox moves. Every item write (insert, update,
+	// delete, put) takes the mailbox's next change numbers, one per item,
+	// in commit order: a reader never sees number n+1 without n.
+
+	// ChangeSeq returns the mailbox's latest change number (0 if none), or
+	// ErrNotFound if there is no such mailbox.
+	ChangeSeq(ctx context.Context, mailboxID string) (int64, error)
+	// Changes returns up to limit changes of the mailbox with Seq > after,
+	// in Seq order, one per item id (its latest). folderID "" means every
+	// folder: then a move between folders is one change (the item, in its
+	// new folder), and Removed means deleted. With a folder, an item that
+	// left the folder is Removed there.
+	Changes(ctx context.Context, mailboxID, folderID string, after int64,
+		limit int) ([]Change, error)
+	// PutItems inserts or replaces items as given (ids and change keys kept,
+	// MIME kept), in one transaction: the copy step of a mailbox move.
+	PutItems(ctx context.Context, items ...Item) error
+	// SetMailboxLocked locks or unlocks a mailbox for a move. Locking waits
+	// for writes in progress to commit; after it returns, every item write
+	// of the mailbox (insert, update, delete, put) fails with
+	// ErrMailboxLocked until it is unlocked. Reads go on.
+	SetMailboxLocked(ctx context.Context, mailboxID string, locked bool) error
+	// DeleteMailbox removes a mailbox with its folders, items and change
+	// log, locked or not. ErrNotFound if there is none.
+	DeleteMailbox(ctx context.Context, mailboxID string) error
 
 	Enqueue(ctx context.Context, m Outbound) error
 	// Due returns up to limit queued messages whose next attempt is due.

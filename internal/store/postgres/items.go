@@ -28,20 +28,25 @@ var (
 	updateSQL = sqlstore.UpdateSQL(dialect)
 )
 
-// InsertItems adds items in one transaction, sent as one batch. A
-// duplicate id is ErrConflict; a missing mailbox or folder is ErrNotFound.
+// InsertItems adds items in one transaction, each with the next change
+// number of its mailbox, sent as one batch after the numbers are taken. A
+// duplicate id is ErrConflict; a missing mailbox or folder is
+// ErrNotFound; a locked mailbox is ErrMailboxLocked.
 func (db *DB) InsertItems(ctx context.Context, items ...store.Item) error {
-	var batch pgx.Batch
-	for _, it := range items {
-		cols, err := sqlstore.ColumnArgs(it)
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		seqs, err := bumpAll(ctx, tx, items)
 		if err != nil {
 			return err
 		}
-		args := append([]any{it.MailboxID, it.ID, it.FolderID, it.ChangeKey,
-			string(it.Doc), it.MIME}, cols...)
-		batch.Queue(insertSQL, args...)
-	}
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var batch pgx.Batch
+		for i, it := range items {
+			args, err := insertArgs(it, seqs[i])
+			if err != nil {
+				return err
+			}
+			batch.Queue(insertSQL, args...)
+			queueArrive(&batch, it, true)
+		}
 		return tx.SendBatch(ctx, &batch).Close()
 	})
 	if err != nil {
@@ -50,38 +55,74 @@ func (db *DB) InsertItems(ctx context.Context, items ...store.Item) error {
 	return nil
 }
 
-// UpdateItem replaces an item's folder, change key, document and columns.
-// A nil it.MIME keeps the stored MIME. If ifChangeKey is not empty and
-// differs from the stored change key it fails with ErrPreconditionFailed.
+// insertArgs binds an item for insertSQL and upsertSQL.
+func insertArgs(it store.Item, seq int64) ([]any, error) {
+	cols, err := sqlstore.ColumnArgs(it)
+	if err != nil {
+		return nil, err
+	}
+	return append([]any{it.MailboxID, it.ID, it.FolderID, it.ChangeKey,
+		string(it.Doc), it.MIME, seq}, cols...), nil
+}
+
+// UpdateItem replaces an item's folder, change key, document and columns,
+// with the next change number of its mailbox; a move leaves a tombstone in
+// the folder left. A nil it.MIME keeps the stored MIME. If ifChangeKey is
+// not empty and differs from the stored change key it fails with
+// ErrPreconditionFailed.
 func (db *DB) UpdateItem(ctx context.Context, it store.Item, ifChangeKey string) error {
 	cols, err := sqlstore.ColumnArgs(it)
 	if err != nil {
 		return err
 	}
-	args := append([]any{it.FolderID, it.ChangeKey, string(it.Doc), it.MIME}, cols...)
-	args = append(args, it.MailboxID, it.ID, ifChangeKey)
-	tag, err := db.pool.Exec(ctx, updateSQL, args...)
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		seq, err := bump(ctx, tx, it.MailboxID, 1)
+		if err != nil {
+			return err
+		}
+		// The mailbox row lock taken by bump orders this against every
+		// other write of the mailbox, so what is read here stays true.
+		var from, key string
+		err = tx.QueryRow(ctx, `SELECT folder_id, change_key FROM messages
+			WHERE mailbox_id = $1 AND id = $2`, it.MailboxID, it.ID).Scan(&from, &key)
+		if err != nil {
+			return notFound(err, "item")
+		}
+		if ifChangeKey != "" && ifChangeKey != key {
+			return fmt.Errorf("item %s: %w", it.ID, store.ErrPreconditionFailed)
+		}
+		args := append([]any{it.FolderID, it.ChangeKey, string(it.Doc), it.MIME}, cols...)
+		args = append(args, seq, it.MailboxID, it.ID, ifChangeKey)
+		var batch pgx.Batch
+		batch.Queue(updateSQL, args...)
+		queueMoved(&batch, it, from, seq)
+		return tx.SendBatch(ctx, &batch).Close()
+	})
 	if err != nil {
 		return storeError(err, "update item")
 	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	// Nothing changed: tell a missing item from a stale change key.
-	var one int
-	err = db.pool.QueryRow(ctx, `SELECT 1 FROM messages WHERE mailbox_id = $1 AND id = $2`,
-		it.MailboxID, it.ID).Scan(&one)
-	if err != nil {
-		return notFound(err, "item")
-	}
-	return fmt.Errorf("item %s: %w", it.ID, store.ErrPreconditionFailed)
+	return nil
 }
 
-// DeleteItem removes an item, or fails with ErrNotFound.
+// DeleteItem removes an item, leaving a tombstone in its folder, or fails
+// with ErrNotFound.
 func (db *DB) DeleteItem(ctx context.Context, mailboxID, id string) error {
-	tag, err := db.pool.Exec(ctx,
-		`DELETE FROM messages WHERE mailbox_id = $1 AND id = $2`, mailboxID, id)
-	return oneRow(tag, err, "delete item")
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		seq, err := bump(ctx, tx, mailboxID, 1)
+		if err != nil {
+			return err
+		}
+		var folder string
+		err = tx.QueryRow(ctx, `DELETE FROM messages WHERE mailbox_id = $1 AND id = $2
+			RETURNING folder_id`, mailboxID, id).Scan(&folder)
+		if err != nil {
+			return notFound(err, "delete item")
+		}
+		if _, err := tx.Exec(ctx, tombstoneSQL, mailboxID, id, folder, seq, true); err != nil {
+			return fmt.Errorf("delete item: %w", err)
+		}
+		return nil
+	})
 }
 
 // GetItem returns an item without its Cols and MIME (see ItemMIME).

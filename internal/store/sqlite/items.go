@@ -26,64 +26,101 @@ func mimeArg(b []byte) any {
 	return b
 }
 
-// InsertItems adds items in one transaction. A duplicate id is
-// ErrConflict; a missing mailbox or folder is ErrNotFound.
+// InsertItems adds items in one transaction, each with the next change
+// number of its mailbox. A duplicate id is ErrConflict; a missing mailbox
+// or folder is ErrNotFound; a locked mailbox is ErrMailboxLocked.
 func (db *DB) InsertItems(ctx context.Context, items ...store.Item) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		seqs, err := bumpAll(ctx, tx, items)
+		if err != nil {
+			return err
+		}
 		stmt, err := tx.PrepareContext(ctx, insertSQL)
 		if err != nil {
 			return fmt.Errorf("prepare insert: %w", err)
 		}
 		defer stmt.Close()
-		for _, it := range items {
-			cols, err := sqlstore.ColumnArgs(it)
+		for i, it := range items {
+			args, err := insertArgs(it, seqs[i])
 			if err != nil {
 				return err
 			}
-			args := append([]any{it.MailboxID, it.ID, it.FolderID, it.ChangeKey,
-				string(it.Doc), mimeArg(it.MIME)}, cols...)
 			if _, err := stmt.ExecContext(ctx, args...); err != nil {
 				return storeError(err, "insert item")
+			}
+			if err := arrive(ctx, tx, it, true); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
 }
 
-// UpdateItem replaces an item's folder, change key, document and columns.
-// A nil it.MIME keeps the stored MIME. If ifChangeKey is not empty and
-// differs from the stored change key it fails with ErrPreconditionFailed.
+// insertArgs binds an item for insertSQL and upsertSQL.
+func insertArgs(it store.Item, seq int64) ([]any, error) {
+	cols, err := sqlstore.ColumnArgs(it)
+	if err != nil {
+		return nil, err
+	}
+	return append([]any{it.MailboxID, it.ID, it.FolderID, it.ChangeKey,
+		string(it.Doc), mimeArg(it.MIME), seq}, cols...), nil
+}
+
+// UpdateItem replaces an item's folder, change key, document and columns,
+// with the next change number of its mailbox; a move leaves a tombstone in
+// the folder left. A nil it.MIME keeps the stored MIME. If ifChangeKey is
+// not empty and differs from the stored change key it fails with
+// ErrPreconditionFailed.
 func (db *DB) UpdateItem(ctx context.Context, it store.Item, ifChangeKey string) error {
 	cols, err := sqlstore.ColumnArgs(it)
 	if err != nil {
 		return err
 	}
-	args := append([]any{it.FolderID, it.ChangeKey, string(it.Doc), mimeArg(it.MIME)}, cols...)
-	args = append(args, it.MailboxID, it.ID, ifChangeKey, ifChangeKey)
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, updateSQL, args...)
+		seq, err := bump(ctx, tx, it.MailboxID, 1)
 		if err != nil {
-			return storeError(err, "update item")
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
 			return err
 		}
-		// Nothing changed: tell a missing item from a stale change key.
-		var one int
-		err = tx.QueryRowContext(ctx, `SELECT 1 FROM messages WHERE mailbox_id = ? AND id = ?`,
-			it.MailboxID, it.ID).Scan(&one)
+		var from, key string
+		err = tx.QueryRowContext(ctx, `SELECT folder_id, change_key FROM messages
+			WHERE mailbox_id = ? AND id = ?`, it.MailboxID, it.ID).Scan(&from, &key)
 		if err != nil {
 			return notFound(err, "item")
 		}
-		return fmt.Errorf("item %s: %w", it.ID, store.ErrPreconditionFailed)
+		if ifChangeKey != "" && ifChangeKey != key {
+			return fmt.Errorf("item %s: %w", it.ID, store.ErrPreconditionFailed)
+		}
+		args := append([]any{it.FolderID, it.ChangeKey, string(it.Doc), mimeArg(it.MIME)},
+			cols...)
+		args = append(args, seq, it.MailboxID, it.ID, ifChangeKey, ifChangeKey)
+		// The precondition was checked above, under the mailbox's write lock.
+		if _, err := tx.ExecContext(ctx, updateSQL, args...); err != nil {
+			return storeError(err, "update item")
+		}
+		return moved(ctx, tx, it, from, seq)
 	})
 }
 
-// DeleteItem removes an item, or fails with ErrNotFound.
+// DeleteItem removes an item, leaving a tombstone in its folder, or fails
+// with ErrNotFound.
 func (db *DB) DeleteItem(ctx context.Context, mailboxID, id string) error {
-	res, err := db.write.ExecContext(ctx,
-		`DELETE FROM messages WHERE mailbox_id = ? AND id = ?`, mailboxID, id)
-	return oneRow(res, err, "delete item")
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		seq, err := bump(ctx, tx, mailboxID, 1)
+		if err != nil {
+			return err
+		}
+		var folder string
+		err = tx.QueryRowContext(ctx, `DELETE FROM messages WHERE mailbox_id = ? AND id = ?
+			RETURNING folder_id`, mailboxID, id).Scan(&folder)
+		if err != nil {
+			return notFound(err, "delete item")
+		}
+		_, err = tx.ExecContext(ctx, tombstoneSQL, mailboxID, id, folder, seq, true)
+		if err != nil {
+			return fmt.Errorf("delete item: %w", err)
+		}
+		return nil
+	})
 }
 
 // oneRow checks that a statement changed a row: none is ErrNotFound.

@@ -9,8 +9,8 @@ import (
 )
 
 // fixed is the number of fixed columns an insert binds before the derived
-// ones: mailbox_id, id, folder_id, change_key, doc, mime.
-const fixed = 6
+// ones: mailbox_id, id, folder_id, change_key, doc, mime, change_seq.
+const fixed = 7
 
 var (
 	// derived lists the schema columns stored from Item.Cols, with their
@@ -36,7 +36,8 @@ func init() {
 }
 
 // InsertSQL is the statement adding one message. Its arguments are
-// mailbox id, id, folder id, change key, doc and mime, then ColumnArgs.
+// mailbox id, id, folder id, change key, doc, mime and change number,
+// then ColumnArgs.
 func InsertSQL(d Dialect) string {
 	names := make([]string, 0, len(derived))
 	marks := make([]string, 0, fixed+len(derived))
@@ -46,24 +47,25 @@ func InsertSQL(d Dialect) string {
 	for n := 1; n <= fixed+len(derived); n++ {
 		marks = append(marks, d.Param(n))
 	}
-	return `INSERT INTO messages (mailbox_id, id, folder_id, change_key, doc, mime, ` +
+	return `INSERT INTO messages (mailbox_id, id, folder_id, change_key, doc, mime, change_seq, ` +
 		strings.Join(names, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `)`
 }
 
 // UpdateSQL is the statement replacing one message. Its arguments are
 // folder id, change key, doc and mime (NULL keeps the stored MIME), then
-// ColumnArgs, then mailbox id, id and the expected change key ("" for
-// any). That last one is bound twice with "?" placeholders and once with
-// numbered ones.
+// ColumnArgs, then the change number, then mailbox id, id and the
+// expected change key ("" for any). That last one is bound twice with "?"
+// placeholders and once with numbered ones.
 func UpdateSQL(d Dialect) string {
 	sets := make([]string, len(derived))
 	for i, c := range derived {
 		sets[i] = c.name + " = " + d.Param(i+5)
 	}
-	n := len(derived) + 5
+	n := len(derived) + 6
 	return `UPDATE messages SET folder_id = ` + d.Param(1) + `, change_key = ` + d.Param(2) +
 		`, doc = ` + d.Param(3) + `,
-		mime = COALESCE(` + d.Param(4) + `, mime), ` + strings.Join(sets, ", ") + `
+		mime = COALESCE(` + d.Param(4) + `, mime), ` + strings.Join(sets, ", ") +
+		`, change_seq = ` + d.Param(n-1) + `
 		WHERE mailbox_id = ` + d.Param(n) + ` AND id = ` + d.Param(n+1) + ` AND (` +
 		d.Param(n+2) + ` = '' OR change_key = ` + d.Param(n+2) + `)`
 }

@@ -118,9 +118,10 @@ func TestStatementParams(t *testing.T) {
 		sql  string
 		want int
 	}{
-		{"insert ?", InsertSQL(question), 6 + n},
-		{"update ?", UpdateSQL(question), 4 + n + 4},
-		{"insert $", InsertSQL(numbered), 6 + n},
+		{"insert ?", InsertSQL(question), 7 + n},
+		{"update ?", UpdateSQL(question), 4 + n + 5},
+		{"insert $", InsertSQL(numbered), 7 + n},
+		{"upsert ?", UpsertSQL(question), 7 + n},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := strings.Count(tt.sql, "?") + strings.Count(tt.sql, "$")
@@ -130,9 +131,10 @@ func TestStatementParams(t *testing.T) {
 		})
 	}
 	upd := UpdateSQL(numbered)
-	last := "$" + strconv.Itoa(4+n+3)
+	last := "$" + strconv.Itoa(4+n+4)
 	if !strings.Contains(upd, "("+last+" = '' OR change_key = "+last+")") ||
-		strings.Contains(upd, "$"+strconv.Itoa(4+n+4)) {
+		!strings.Contains(upd, "change_seq = $"+strconv.Itoa(4+n+1)+"\n") ||
+		strings.Contains(upd, "$"+strconv.Itoa(4+n+5)) {
 		t.Errorf("update: want the change key bound once as %s: %s", last, upd)
 	}
 }

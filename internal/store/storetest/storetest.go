@@ -3,7 +3,10 @@
 // a fresh, empty database; the suite then checks mailboxes, folders and
 // their counts, item writes with the change-key precondition, lists and
 // counts with filters compiled by package odata, paging order, MIME
-// storage, the outbound queue and concurrent writers.
+// storage, the outbound queue, concurrent writers, and the change log:
+// change numbers, tombstones of deleted and moved items, a reader never
+// skipping a change while writers race, mailbox locks for moves, and
+// idempotent puts.
 //
 // The expected answers are the same for every backend: in particular
 // strings compare and sort without regard to ASCII case (Graph's $filter
@@ -43,6 +46,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Paging", testPaging},
 		{"Queue", testQueue},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"Changes", testChanges},
+		{"ChangesNoGap", testChangesNoGap},
+		{"LockedMailbox", testLockedMailbox},
+		{"PutItems", testPutItems},
+		{"DeleteMailbox", testDeleteMailbox},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
