@@ -102,8 +102,7 @@ func (s *Server) target(r *http.Request, p *auth.Principal, segs []mailapi.Segme
 
 	user, err := s.Directory.Lookup(r.Context(), key)
 	if errors.Is(err, directory.ErrNotFound) {
-		return directory.User{}, nil, httpserver.Errorf(http.StatusNotFound, "ErrorInvalidUser",
-			"The requested user '%s' is invalid.", key)
+		return directory.User{}, nil, unknownUser(key, rest)
 	}
 	if err != nil {
 		return directory.User{}, nil, err

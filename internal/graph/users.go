@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
@@ -22,18 +23,59 @@ var userLimits = odata.Limits{DefaultTop: 100, MaxTop: 999}
 // /users and /organization. handled is false for every other path.
 func (s *Server) directoryCollection(w http.ResponseWriter, r *http.Request,
 	p *auth.Principal, version string, segs []mailapi.Segment) (handled bool, err error) {
-	if len(segs) != 1 || segs[0].HasKey {
+	if len(segs) == 0 {
 		return false, nil
 	}
 	switch {
-	case segs[0].Is("users"):
+	case segs[0].Is("organization"):
+		return true, s.organizationPath(w, r, p, version, segs)
+	case len(segs) == 1 && !segs[0].HasKey && segs[0].Is("users"):
 		httpserver.SetRoute(r.Context(), "/"+version+"/users")
 		return true, s.listUsers(w, r, p, version)
-	case segs[0].Is("organization"):
-		httpserver.SetRoute(r.Context(), "/"+version+"/organization")
-		return true, s.organization(w, r, p, version)
 	}
 	return false, nil
+}
+
+// organizationPath serves /organization and /organization/{id}: the
+// collection, or the tenant's own entry by its id (organization-get).
+func (s *Server) organizationPath(w http.ResponseWriter, r *http.Request,
+	p *auth.Principal, version string, segs []mailapi.Segment) error {
+	key, hasKey := segs[0].Key, segs[0].HasKey
+	rest := segs[1:]
+	if !hasKey && len(rest) > 0 && !rest[0].HasKey {
+		key, hasKey, rest = rest[0].Name, true, rest[1:]
+	}
+	if len(rest) > 0 {
+		httpserver.SetRoute(r.Context(), "unknown")
+		return resourceNotFound(rest[0].Name)
+	}
+	if !hasKey {
+		httpserver.SetRoute(r.Context(), "/"+version+"/organization")
+		return s.organization(w, r, p, version, "")
+	}
+	httpserver.SetRoute(r.Context(), "/"+version+"/organization/{id}")
+	return s.organization(w, r, p, version, key)
+}
+
+// notFoundInDirectory is the directory's answer for an id that names no
+// object (Graph's directory code and words, unlike Exchange's
+// ErrorInvalidUser for a mailbox path).
+func notFoundInDirectory(key string) error {
+	return httpserver.Errorf(http.StatusNotFound, "Request_ResourceNotFound",
+		"Resource '%s' does not exist or one of its queried reference-property objects "+
+			"are not present.", key)
+}
+
+// unknownUser is the answer for a user path whose user the directory does
+// not hold: the directory's Request_ResourceNotFound for the user resource
+// itself (user-get), and Exchange's ErrorInvalidUser for paths into the
+// mailbox (graph-api.md §5), which the mail API answers.
+func unknownUser(key string, rest []mailapi.Segment) error {
+	if len(rest) == 0 {
+		return notFoundInDirectory(key)
+	}
+	return httpserver.Errorf(http.StatusNotFound, "ErrorInvalidUser",
+		"The requested user '%s' is invalid.", key)
 }
 
 // directoryRead checks what every directory read shares: v1.0 and GET.
@@ -89,6 +131,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if err != nil {
 		return err
 	}
+	if q.Count && !eventual(r) {
+		return countNeedsEventual()
+	}
 	q.DefaultOrder(store.Order{Column: "upn"})
 	users, err := s.Directory.Query(r.Context(), q.Store)
 	if err != nil {
@@ -111,22 +156,72 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if more {
 		body["@odata.nextLink"] = odata.NextLink(mailapi.AbsoluteURL(s.PublicURL, r), q)
 	}
+	if q.Count {
+		if body["@odata.count"], err = s.countUsers(r, q); err != nil {
+			return err
+		}
+	}
 	return writeValue(w, body)
 }
 
-// organization serves GET /organization: the tenant and its directory-sync
-// state (organization-get).
+// eventual reports whether the request asks for Graph's advanced directory
+// queries (ConsistencyLevel: eventual), which $count on users needs
+// (aad-advanced-queries).
+func eventual(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("ConsistencyLevel")), "eventual")
+}
+
+// countNeedsEventual is Graph's answer to $count on users without
+// ConsistencyLevel: eventual, as the service gives it
+// (microsoft-graph-docs issue 13226: 400 Request_BadRequest).
+func countNeedsEventual() error {
+	return httpserver.Errorf(http.StatusBadRequest, "Request_BadRequest",
+		"$count is not currently supported.")
+}
+
+// countUsers counts the users $filter matches, whatever the page.
+// TODO: the directory has no COUNT query, so this lists the matching
+// users; a directory of many thousand users would want one.
+func (s *Server) countUsers(r *http.Request, q *odata.Query) (int, error) {
+	all := q.Store
+	all.Top, all.Skip = 0, 0
+	users, err := s.Directory.Query(r.Context(), all)
+	return len(users), err
+}
+
+// organization serves GET /organization, the tenant and its
+// directory-sync state, or with id GET /organization/{id}, the tenant's
+// entry alone (organization-get).
 func (s *Server) organization(w http.ResponseWriter, r *http.Request, p *auth.Principal,
-	version string) error {
+	version, id string) error {
 	if err := directoryRead(r, version); err != nil {
 		return err
 	}
 	if err := auth.Require(p, auth.OrganizationRead); err != nil {
 		return err
 	}
-	last, err := s.Directory.LastSync(r.Context())
+	if id != "" && !strings.EqualFold(id, s.TenantID) {
+		return notFoundInDirectory(id)
+	}
+	item, err := s.organizationDocument(r)
 	if err != nil {
 		return err
+	}
+	if id != "" {
+		return writeJSON(w, withContext(s.PublicURL+"/v1.0/$metadata#organization/$entity",
+			item))
+	}
+	return writeValue(w, map[string]any{
+		"@odata.context": s.PublicURL + "/v1.0/$metadata#organization",
+		"value":          []json.RawMessage{item},
+	})
+}
+
+// organizationDocument is the tenant as Graph shapes an organization.
+func (s *Server) organizationDocument(r *http.Request) ([]byte, error) {
+	last, err := s.Directory.LastSync(r.Context())
+	if err != nil {
+		return nil, err
 	}
 	domains := make([]map[string]any, 0, len(s.Domains))
 	for i, d := range s.Domains {
@@ -141,16 +236,9 @@ func (s *Server) organization(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		"verifiedDomains": domains, "onPremisesSyncEnabled": syncEnabled(!last.IsZero()),
 		"onPremisesLastSyncDateTime": timeOrNull(last)})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	item, err := odata.Shape(doc, schema.Organization, schema.Graph, nil)
-	if err != nil {
-		return err
-	}
-	return writeValue(w, map[string]any{
-		"@odata.context": s.PublicURL + "/v1.0/$metadata#organization",
-		"value":          []json.RawMessage{item},
-	})
+	return odata.Shape(doc, schema.Organization, schema.Graph, nil)
 }
 
 // userDocument is u as a Graph user document. The onPremises* properties

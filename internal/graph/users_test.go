@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,5 +207,112 @@ func TestOrganization(t *testing.T) {
 	}
 	if status, _ := f.get(t, f.delegated(t, "Mail.Read"), "/v1.0/organization"); status != 403 {
 		t.Errorf("organization with Mail.Read: got %d, want 403", status)
+	}
+}
+
+// errorCode is the code of a Graph error body.
+func errorCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+// TestDirectoryNotFound checks the directory's answers for ids it does not
+// hold, and that mail paths keep Exchange's ErrorInvalidUser.
+func TestDirectoryNotFound(t *testing.T) {
+	f := newUsersFixture(t)
+	app, err := f.iss.AppToken(auth.App{ClientID: "app",
+		Roles: []string{"User.Read.All", "Organization.Read.All", "Mail.Read"}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, code, message string
+		status              int
+	}{
+		{"/v1.0/users/nobody@contoso.test", "Request_ResourceNotFound",
+			"Resource 'nobody@contoso.test' does not exist", 404},
+		{"/v1.0/users('nobody@contoso.test')", "Request_ResourceNotFound",
+			"Resource 'nobody@contoso.test' does not exist", 404},
+		{"/v1.0/users/nobody@contoso.test/messages", "ErrorInvalidUser",
+			"The requested user 'nobody@contoso.test' is invalid.", 404},
+		{"/v1.0/organization/xyz", "Request_ResourceNotFound", "Resource 'xyz' does not exist",
+			404},
+		{"/v1.0/organization('xyz')", "Request_ResourceNotFound",
+			"Resource 'xyz' does not exist", 404},
+		{"/v1.0/organization/tenant-1/abc", "BadRequest",
+			"Resource not found for the segment 'abc'.", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			status, body := f.get(t, app, tt.path)
+			e, _ := body["error"].(map[string]any)
+			msg, _ := e["message"].(string)
+			if status != tt.status || errorCode(body) != tt.code ||
+				!strings.HasPrefix(msg, tt.message) {
+				t.Errorf("got %d %s %q, want %d %s %q...", status, errorCode(body), msg,
+					tt.status, tt.code, tt.message)
+			}
+		})
+	}
+
+	status, body := f.get(t, app, "/v1.0/organization/TENANT-1")
+	want := map[string]any{"@odata.context": "https://graph.test/v1.0/$metadata#organization/" +
+		"$entity", "id": "tenant-1", "displayName": "contoso.test",
+		"verifiedDomains": []any{map[string]any{"name": "contoso.test", "isDefault": true,
+			"isInitial": false, "type": "Managed"}},
+		"onPremisesSyncEnabled": true, "onPremisesLastSyncDateTime": "2026-12-03T10:00:00Z"}
+	if status != 200 {
+		t.Fatalf("organization by id: got %d, want 200 (%v)", status, body)
+	}
+	if diff := cmp.Diff(want, body); diff != "" {
+		t.Errorf("organization by id (-want +got):\n%s", diff)
+	}
+}
+
+// TestListUsersCount checks $count on users: @odata.count of every match,
+// whatever the page, with ConsistencyLevel: eventual, and Graph's 400
+// without it.
+func TestListUsersCount(t *testing.T) {
+	f := newUsersFixture(t)
+	tok := f.delegated(t, "User.Read.All")
+	tests := []struct {
+		query, consistency string
+		status             int
+		count              any // float64 as JSON numbers decode, or nil for none
+		code               string
+	}{
+		{"$count=true", "eventual", 200, float64(3), ""},
+		{"$count=true&$top=1", "Eventual", 200, float64(3), ""},
+		{"$count=true&$filter=startswith(displayName,'c')", "eventual", 200, float64(1), ""},
+		{"$count=false", "eventual", 200, nil, ""},
+		{"$count=true", "", 400, nil, "Request_BadRequest"},
+		{"$count=maybe", "eventual", 400, nil, "BadRequest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query+" "+tt.consistency, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet,
+				f.srv.URL+"/v1.0/users?"+url.PathEscape(tt.query), nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if tt.consistency != "" {
+				req.Header.Set("ConsistencyLevel", tt.consistency)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.status || errorCode(body) != tt.code {
+				t.Fatalf("got %d %q, want %d %q (%v)", resp.StatusCode, errorCode(body),
+					tt.status, tt.code, body)
+			}
+			if got := body["@odata.count"]; got != tt.count {
+				t.Errorf("@odata.count: got %v, want %v", got, tt.count)
+			}
+		})
 	}
 }
