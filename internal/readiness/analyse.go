@@ -193,6 +193,9 @@ func checkR4(c *Collection) Result {
 	if failed > 0 {
 		r.add(Warn, "sampled: %d of %d requests gave no version header", failed, len(c.Samples))
 	}
+	if len(r.Evidence) == 0 {
+		r.add(Warn, "not checked: no front end in a topology and no request sampled")
+	}
 	if r.Status == Warn {
 		return r.done("Check every server behind the namespace with Get-ExchangeServer: " +
 			"the requests did not show which front end answered.")

@@ -1,9 +1,14 @@
 package readiness
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
@@ -96,15 +101,71 @@ func (c *Collection) Save(path string) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// LoadCollection reads a collection saved by Save.
+// LoadCollection reads a collection saved by Save and refuses one that
+// is not: unknown fields, or required parts missing (Validate).
 func LoadCollection(path string) (*Collection, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read collection: %w", err)
 	}
-	var c Collection
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, fmt.Errorf("parse collection %s: %w", path, err)
+	c, err := ParseCollection(b)
+	if err != nil {
+		return nil, fmt.Errorf("collection %s: %w", path, err)
 	}
-	return &c, nil
+	return c, nil
+}
+
+// ParseCollection decodes a saved collection strictly and validates it.
+func ParseCollection(b []byte) (*Collection, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c *Collection
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("not a saved collection: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not a saved collection: data after the JSON object")
+	}
+	if c == nil {
+		return nil, errors.New("not a saved collection: null")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Validate checks that c has what every collection Collect makes has: the
+// URLs and names it checked, its times, and an attempt (or a recorded
+// skip) for every probe. A report on less would pass checks it never made.
+func (c *Collection) Validate() error {
+	var missing []string
+	need := func(ok bool, what string) {
+		if !ok {
+			missing = append(missing, what)
+		}
+	}
+	need(isHTTPURL(c.URL), "url (an http or https URL)")
+	need(isHTTPURL(c.AutodiscoverURL), "autodiscoverUrl (an http or https URL)")
+	need(c.Namespace != "", "namespace")
+	need(c.AutodiscoverHost != "", "autodiscoverHost")
+	need(!c.Started.IsZero(), "started")
+	need(!c.Finished.IsZero() && !c.Finished.Before(c.Started),
+		"finished (not before started)")
+	need(len(c.DNS) > 0, "dns")
+	for name, p := range map[string]Probe{"topologyProbe": c.TopologyProbe,
+		"challenge": c.Challenge, "oauth": c.OAuth, "cloudProbe": c.CloudProbe} {
+		need(!p.At.IsZero(), name+".at")
+	}
+	need(c.Email == "" || !c.Autodiscover.At.IsZero(), "autodiscover.at")
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	return fmt.Errorf("not a complete collection: missing %s", strings.Join(missing, ", "))
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

@@ -58,9 +58,17 @@ func (r Report) Worst() Status {
 // with warnings only, 2 with any failure.
 func (r Report) ExitCode() int { return r.Worst().rank() }
 
-// WriteJSON writes the report as indented JSON.
+// WriteJSON writes the report as indented JSON, with the overall verdict
+// (the worst status) and the exit status it gives, so that a machine
+// reading the output needs neither the exit code nor its own reckoning.
 func (r Report) WriteJSON(w io.Writer) error {
-	b, err := json.MarshalIndent(r, "", "  ")
+	out := struct {
+		URL        string   `json:"url"`
+		Verdict    Status   `json:"verdict"`
+		ExitStatus int      `json:"exitStatus"`
+		Results    []Result `json:"results"`
+	}{r.URL, r.Worst(), r.ExitCode(), r.Results}
+	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}
