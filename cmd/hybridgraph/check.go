@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
+	"github.com/hybridgraph/hybridgraph/internal/config"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/readiness"
 )
@@ -29,26 +32,38 @@ type exitStatus int
 func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 type checkFlags struct {
-	data, save, from, resolver, url, adURL, user string
-	json                                         bool
-	samples                                      int
+	data, config, connector, save, from, resolver, url, adURL, user string
+	json                                                            bool
+	samples                                                         int
+	dataSet                                                         bool // --data given
 }
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	var f checkFlags
 	fs.StringVar(&f.data, "data", DefaultData, "data `directory` of the deployment to check")
+	fs.StringVar(&f.config, "config", "",
+		"check the deployment a serve configuration `file` describes (instead of --data)")
+	fs.StringVar(&f.connector, "connector", "",
+		"with --config: the connector `name` whose on-prem organisation to check "+
+			"(needed when several are enabled)")
 	fs.StringVar(&f.save, "save", "", "save the collection to `file` before analysing it")
 	fs.StringVar(&f.from, "from", "", "analyse a collection saved in `file` (no network)")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fs.StringVar(&f.resolver, "resolver", "", "DNS server `host:port` (default: the system's)")
 	fs.IntVar(&f.samples, "samples", readiness.DefaultSamples,
 		"requests that sample the namespace's front ends")
-	fs.StringVar(&f.url, "url", "", "on-prem client namespace URL (default: the data dir's)")
+	fs.StringVar(&f.url, "url", "", "on-prem client namespace URL "+
+		"(default: the data dir's, or the connector's discovery endpoint's host)")
 	fs.StringVar(&f.adURL, "autodiscover-url", "", "Autodiscover base URL (default: --url)")
 	fs.StringVar(&f.user, "user", "", "on-prem mailbox to probe (default: from the topology)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.dataSet = f.dataSet || fl.Name == "data" })
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "hybridgraph check: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
 	}
 	if err := f.validate(); err != nil {
 		fmt.Fprintf(stderr, "hybridgraph check: %v\n", err)
@@ -78,24 +93,132 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// checked is the deployment to check: its organisation, the token
+// service's key folder, the cloud whose directory R3 reads, and the
+// on-prem organisation's namespace and Autodiscover.
+type checked struct {
+	d                          *deploy.Deployment
+	keyDir                     string
+	cloudURL, onPremURL, adURL string
+}
+
 // collectOrLoad reads the saved collection, or collects from the
-// deployment of the data directory with its token service's key.
+// deployment of the data directory or configuration.
 func collectOrLoad(ctx context.Context, f checkFlags) (*readiness.Collection, error) {
 	if f.from != "" {
 		return readiness.LoadCollection(f.from)
 	}
-	l := deploy.Layout{Dir: f.data}
+	var (
+		dep checked
+		err error
+	)
+	if f.config != "" {
+		dep, err = fromConfig(f.config, f.connector)
+	} else {
+		dep, err = fromData(f.data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.url != "" {
+		dep.onPremURL = f.url
+	}
+	if f.adURL != "" {
+		dep.adURL = f.adURL
+	}
+	t, err := dep.target(f)
+	if err != nil {
+		return nil, err
+	}
+	return readiness.Collect(ctx, t)
+}
+
+// fromData is the deployment of a data directory, as the demo wrote it.
+func fromData(dir string) (checked, error) {
+	l := deploy.Layout{Dir: dir}
 	d, err := l.Load()
 	if err != nil {
-		return nil, err
+		return checked{}, err
 	}
-	key, err := auth.LoadOrCreateKey(l.KeyDir())
+	return checked{d: d, keyDir: l.KeyDir(), cloudURL: d.CloudURL, onPremURL: d.OnPremURL},
+		nil
+}
+
+// fromConfig is the deployment a serve configuration describes: the
+// organisation and keys of its data directory, its public URL as the
+// cloud, and the on-prem organisation behind one enabled connector, whose
+// discovery endpoint's host is taken as the client namespace too (as in
+// the demo and in a single-namespace Exchange) unless --url names it.
+func fromConfig(path, name string) (checked, error) {
+	c, err := config.Load(path)
 	if err != nil {
-		return nil, err
+		return checked{}, err
 	}
+	cn, err := pickConnector(c.Connectors, name)
+	if err != nil {
+		return checked{}, fmt.Errorf("%s: %w", path, err)
+	}
+	u, err := url.Parse(cn.DiscoveryEndpoint)
+	if err != nil {
+		return checked{}, fmt.Errorf("connector %s: discovery endpoint: %w", cn.Name, err)
+	}
+	origin := u.Scheme + "://" + u.Host
+	l := deploy.Layout{Dir: c.Data.Directory}
+	d, err := l.Load()
+	if err != nil {
+		return checked{}, err
+	}
+	keyDir := c.Data.Keys
+	if keyDir == "" {
+		keyDir = l.KeyDir()
+	}
+	return checked{d: d, keyDir: keyDir, cloudURL: strings.TrimSuffix(c.PublicURL, "/"),
+		onPremURL: origin, adURL: origin}, nil
+}
+
+// pickConnector is the enabled connector called name, or the only enabled
+// one when name is empty; a disabled connector routes nothing, so there
+// is nothing behind it to check.
+func pickConnector(cs []config.Connector, name string) (config.Connector, error) {
+	var enabled []string
+	for _, cn := range cs {
+		if name != "" && cn.Name == name {
+			if !cn.Enabled {
+				return cn, fmt.Errorf("connector %q is disabled", name)
+			}
+			return cn, nil
+		}
+		if cn.Enabled {
+			enabled = append(enabled, cn.Name)
+		}
+	}
+	switch {
+	case name != "":
+		return config.Connector{}, fmt.Errorf("no connector %q", name)
+	case len(enabled) == 0:
+		return config.Connector{}, errors.New("no enabled connector: nothing on premises to check")
+	case len(enabled) > 1:
+		return config.Connector{}, fmt.Errorf("%d enabled connectors (%s): name one with "+
+			"--connector", len(enabled), strings.Join(enabled, ", "))
+	}
+	for _, cn := range cs {
+		if cn.Enabled {
+			return cn, nil
+		}
+	}
+	return config.Connector{}, errors.New("no enabled connector")
+}
+
+// target is the check of dep, signed with its token service's key.
+func (dep checked) target(f checkFlags) (readiness.Target, error) {
+	key, err := auth.LoadOrCreateKey(dep.keyDir)
+	if err != nil {
+		return readiness.Target{}, err
+	}
+	d := dep.d
 	iss := &auth.Issuer{Key: key, TenantID: d.TenantID, BaseURL: d.CloudURL}
-	t := readiness.Target{
-		URL: d.OnPremURL, AutodiscoverURL: f.adURL, Email: f.user,
+	return readiness.Target{
+		URL: dep.onPremURL, AutodiscoverURL: dep.adURL, Email: f.user,
 		Caller: "admin@" + d.Domain, Resolver: f.resolver, Samples: f.samples,
 		Token: func(upn, host string) (string, error) {
 			// Reading one message is all the OAuth check does.
@@ -103,17 +226,13 @@ func collectOrLoad(ctx context.Context, f checkFlags) (*readiness.Collection, er
 		},
 		// R3 reads the cloud's sync state as an admin app that reads the
 		// directory, signed with the token service's key like the S2S token.
-		CloudURL: d.CloudURL,
+		CloudURL: dep.cloudURL,
 		CloudToken: func() (string, error) {
 			return iss.AppToken(auth.App{ClientID: checkAppID,
 				DisplayName: "hybridgraph check", Roles: []string{"Directory.Read.All"}},
 				checkTokenTTL)
 		},
-	}
-	if f.url != "" {
-		t.URL = f.url
-	}
-	return readiness.Collect(ctx, t)
+	}, nil
 }
 
 // validate checks the flags that parse cannot: ranges and combinations.
@@ -123,6 +242,13 @@ func (f *checkFlags) validate() error {
 		return fmt.Errorf("--samples %d: want 1 to %d", f.samples, readiness.MaxSamples)
 	case f.save != "" && f.from != "":
 		return errors.New("--save and --from exclude each other")
+	case f.config != "" && f.from != "":
+		return errors.New("--config and --from exclude each other")
+	case f.config != "" && f.dataSet:
+		return errors.New("--config and --data exclude each other: the configuration " +
+			"names its data directory")
+	case f.connector != "" && f.config == "":
+		return errors.New("--connector needs --config")
 	case f.resolver != "":
 		if _, port, err := net.SplitHostPort(f.resolver); err != nil || port == "" {
 			return fmt.Errorf("--resolver %q: want host:port", f.resolver)

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,13 +76,21 @@ func TestCheckDemo(t *testing.T) {
 	}
 
 	var js bytes.Buffer
-	run(ctx, []string{"check", "--from", saved, "--json"}, &js, &errOut)
-	var rep readiness.Report
+	var rep struct {
+		readiness.Report
+		Verdict    readiness.Status `json:"verdict"`
+		ExitStatus int              `json:"exitStatus"`
+	}
+	code = run(ctx, []string{"check", "--from", saved, "--json"}, &js, &errOut)
 	if err := json.Unmarshal(js.Bytes(), &rep); err != nil {
 		t.Fatalf("--json: %v\n%s", err, js.String())
 	}
 	if len(rep.Results) != 7 || rep.Results[0].ID != "R1" || rep.Results[0].Status != "FAIL" {
 		t.Errorf("--json: got %+v, want 7 results starting with R1 FAIL", rep.Results)
+	}
+	if rep.Verdict != readiness.Fail || rep.ExitStatus != code {
+		t.Errorf("--json: verdict %s, exitStatus %d; want FAIL and the exit status %d",
+			rep.Verdict, rep.ExitStatus, code)
 	}
 }
 
@@ -101,5 +111,129 @@ func TestCheckFlagsValidate(t *testing.T) {
 		if err := tt.f.validate(); (err == nil) != tt.ok {
 			t.Errorf("%s: validate() = %v, want ok %v", tt.name, err, tt.ok)
 		}
+	}
+}
+
+// TestCheckFromRefusesIncomplete checks that --from refuses a file that is
+// not a whole saved collection instead of reporting on nothing.
+func TestCheckFromRefusesIncomplete(t *testing.T) {
+	for _, tc := range []struct{ name, body, stderr string }{
+		{"empty object", `{}`, "not a complete collection: missing"},
+		{"null", `null`, "not a saved collection: null"},
+		{"empty url", `{"url":""}`, "missing"},
+		{"not json", `hello`, "not a saved collection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.json")
+			if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"check", "--from", path}, &out, &errOut)
+			if code != 1 || out.Len() != 0 {
+				t.Errorf("got exit status %d and report %q, want 1 and none", code, out.String())
+			}
+			if !strings.Contains(errOut.String(), tc.stderr) {
+				t.Errorf("stderr: got %q, want it to contain %q", errOut.String(), tc.stderr)
+			}
+		})
+	}
+}
+
+// writeServeConfig writes a serve configuration for the demo on dir, with
+// the given connectors' YAML.
+func writeServeConfig(t *testing.T, dir, connectors string) string {
+	t.Helper()
+	d, err := deploy.Layout{Dir: dir}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := fmt.Sprintf("data: {directory: %s}\npublicURL: %s\nlisten: 127.0.0.1:0\n"+
+		"databases:\n  - {name: CLOUD-DB01, driver: sqlite}\nconnectors:\n%s",
+		dir, d.CloudURL, strings.ReplaceAll(connectors, "ONPREM", d.OnPremURL))
+	path := filepath.Join(t.TempDir(), "serve.yaml")
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const (
+	onPremConnector = "  - {name: OnPremisesConnector, targetAddressDomains: [contoso.test]," +
+		" discoveryEndpoint: ONPREM/autodiscover/autodiscover.svc, enabled: true}\n"
+	otherConnector = "  - {name: Fabrikam, targetAddressDomains: [fabrikam.test]," +
+		" discoveryEndpoint: http://127.0.0.1:9/autodiscover/autodiscover.svc, enabled: true}\n"
+	disabledConnector = "  - {name: Old, targetAddressDomains: [old.test]," +
+		" discoveryEndpoint: http://127.0.0.1:9/autodiscover/autodiscover.svc, enabled: false}\n"
+)
+
+// TestCheckConfig checks the deployment a serve configuration describes:
+// the on-prem server behind its connector, and R3 read from its public URL.
+func TestCheckConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the demo")
+	}
+	dir := t.TempDir()
+	startDemoCommand(t, dir)
+	d, err := deploy.Layout{Dir: dir}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	one := writeServeConfig(t, dir, onPremConnector+disabledConnector)
+	two := writeServeConfig(t, dir, onPremConnector+otherConnector)
+
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"check", "--config", one, "--samples", "2", "--json"},
+		&out, &errOut)
+	var rep struct {
+		URL     string             `json:"url"`
+		Verdict string             `json:"verdict"`
+		Results []readiness.Result `json:"results"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report: %v\n%s\nstderr %s", err, out.String(), errOut.String())
+	}
+	if code != 2 || rep.Verdict != "FAIL" || rep.URL != d.OnPremURL {
+		t.Errorf("got exit %d, verdict %s, URL %s; want 2, FAIL, %s", code, rep.Verdict,
+			rep.URL, d.OnPremURL)
+	}
+	for _, r := range rep.Results {
+		if want := map[string]string{"R1": "FAIL", "R3": "PASS", "OAuth": "PASS"}[r.ID]; want != "" &&
+			string(r.Status) != want {
+			t.Errorf("%s: got %s, want %s (%v)", r.ID, r.Status, want, r.Evidence)
+		}
+	}
+
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"two enabled", []string{"--config", two}, 1, "2 enabled connectors " +
+			"(OnPremisesConnector, Fabrikam): name one with --connector"},
+		{"disabled", []string{"--config", one, "--connector", "Old"}, 1,
+			`connector "Old" is disabled`},
+		{"unknown", []string{"--config", one, "--connector", "Nope"}, 1, `no connector "Nope"`},
+		{"with data", []string{"--config", one, "--data", dir}, 2, "exclude each other"},
+		{"with from", []string{"--config", one, "--from", one}, 2, "exclude each other"},
+		{"connector alone", []string{"--connector", "Old"}, 2, "--connector needs --config"},
+		{"stray", []string{"--config", one, "now"}, 2, `unexpected argument "now"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(ctx, append([]string{"check"}, tc.args...), &out, &errOut)
+			if code != tc.code || !strings.Contains(errOut.String(), tc.stderr) {
+				t.Errorf("got exit %d, stderr %q; want %d, %q", code, errOut.String(),
+					tc.code, tc.stderr)
+			}
+		})
+	}
+	var named bytes.Buffer
+	code = run(ctx, []string{"check", "--config", two, "--connector", "OnPremisesConnector",
+		"--samples", "1"}, &named, &errOut)
+	if code != 2 || !strings.Contains(named.String(), "dave@contoso.test: database EX2013") {
+		t.Errorf("--connector OnPremisesConnector: exit %d, report:\n%s", code, named.String())
 	}
 }

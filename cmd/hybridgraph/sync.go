@@ -54,12 +54,17 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	src.Password = os.Getenv(ldapPasswordEnv)
-	batch, err := readSource(ctx, l, &src)
-	if err != nil {
-		return err
+	var source dirsync.Source = &src
+	if src.URL == "" {
+		prem, err := directory.Open(l.Directory(directory.OnPrem), directory.OnPrem)
+		if err != nil {
+			return err
+		}
+		defer prem.Close()
+		source = dirsync.DirectorySource{Directory: prem}
 	}
-	sum, err := client.Push(ctx, batch, *confirm)
+	src.Password = os.Getenv(ldapPasswordEnv)
+	sum, err := dirsync.Sync(ctx, source, client, *confirm)
 	if err != nil {
 		return err
 	}
@@ -90,21 +95,6 @@ func syncClient(l deploy.Layout, d *deploy.Deployment) (*dirsync.Client, error) 
 	}
 	return &dirsync.Client{BaseURL: d.CloudURL, HTTP: &http.Client{},
 		Token: dirsync.AgentToken(iss, app)}, nil
-}
-
-// readSource reads the on-prem directory from LDAP when src names a
-// server, else from the data directory's built-in directory.
-func readSource(ctx context.Context, l deploy.Layout, src *dirsync.LDAPSource) (
-	directory.Batch, error) {
-	if src.URL != "" {
-		return src.Read(ctx)
-	}
-	prem, err := directory.Open(l.Directory(directory.OnPrem), directory.OnPrem)
-	if err != nil {
-		return directory.Batch{}, err
-	}
-	defer prem.Close()
-	return dirsync.FromDirectory(ctx, prem)
 }
 
 func printSyncSummary(w io.Writer, s directory.Summary) {

@@ -97,11 +97,35 @@ func (l *Loop) runOnce(ctx context.Context, interval time.Duration) {
 
 // Once reads the source and pushes it without confirming deletions.
 func (l *Loop) Once(ctx context.Context) (directory.Summary, error) {
-	b, err := l.Source.Read(ctx)
+	return Sync(ctx, l.Source, l.Client, false)
+}
+
+// Committer is a Source that keeps state between reads (an incremental
+// read's cursor): Commit is told the cloud's summary of the batch the last
+// Read returned, once the cloud has applied it.
+type Committer interface {
+	Commit(directory.Summary) error
+}
+
+// Sync runs one sync: it reads src, pushes the batch to the cloud through
+// c, and commits src's read state when src keeps one. The one-shot
+// command and the loop both run it.
+func Sync(ctx context.Context, src Source, c *Client, confirmDeletes bool) (
+	directory.Summary, error) {
+	b, err := src.Read(ctx)
 	if err != nil {
 		return directory.Summary{}, fmt.Errorf("read on-prem directory: %w", err)
 	}
-	return l.Client.Push(ctx, b, false)
+	sum, err := c.Push(ctx, b, confirmDeletes)
+	if err != nil {
+		return directory.Summary{}, err
+	}
+	if cm, ok := src.(Committer); ok {
+		if err := cm.Commit(sum); err != nil {
+			return sum, fmt.Errorf("keep the directory read state: %w", err)
+		}
+	}
+	return sum, nil
 }
 
 func (l *Loop) logSummary(s directory.Summary) {
