@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,6 +110,28 @@ func staleSync(t *testing.T, dir string) {
 	then := time.Now().Add(-48*time.Hour - 30*time.Minute)
 	if _, err := cloud.Apply(context.Background(), directory.Batch{},
 		directory.SyncOptions{Now: func() time.Time { return then }}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cloudGUIDMismatch gives carol's cloud entry another mailbox GUID than
+// her on-prem mailbox's, as when the cloud provisioned a mailbox of its own
+// for a synced user (exchange-hybrid.md §3.1, §6.2 R3).
+func cloudGUIDMismatch(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	l := deploy.Layout{Dir: dir}
+	cloud, err := directory.Open(l.Directory(directory.Cloud), directory.Cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cloud.Close()
+	carol, err := cloud.Lookup(ctx, "carol@"+demo.Domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol.MailboxGUID = "0b4d6a1e-6c2f-4f0e-9a57-3d1c2b8e7f60"
+	if err := cloud.Put(ctx, carol); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -244,7 +268,23 @@ func healthyTopology(topo *onprem.Topology) {
 var (
 	ports = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	dates = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
+	guids = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-` +
+		`[0-9a-fA-F]{12}`)
 )
+
+// numberGUIDs replaces each distinct GUID, which the seed draws at random,
+// with GUID-1, GUID-2, ... in order of first appearance, so that a report
+// still shows which GUIDs differ.
+func numberGUIDs(b []byte) []byte {
+	seen := map[string]string{}
+	return guids.ReplaceAllFunc(b, func(g []byte) []byte {
+		k := strings.ToLower(string(g))
+		if seen[k] == "" {
+			seen[k] = fmt.Sprintf("GUID-%d", len(seen)+1)
+		}
+		return []byte(seen[k])
+	})
+}
 
 // golden compares the report's text with testdata/name.golden, ports
 // replaced since the kernel chooses them.
@@ -255,7 +295,7 @@ func golden(t *testing.T, name string, rep readiness.Report) {
 		t.Fatal(err)
 	}
 	got := ports.ReplaceAll(buf.Bytes(), []byte("127.0.0.1:PORT"))
-	got = dates.ReplaceAll(got, []byte("YYYY-MM-DD"))
+	got = dates.ReplaceAll(numberGUIDs(got), []byte("YYYY-MM-DD"))
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -343,6 +383,8 @@ func TestScenarios(t *testing.T) {
 		{name: "tls-expired", edit: healthyTopology, cert: -24 * time.Hour,
 			wantID: "R6", want: readiness.Fail, exit: 2},
 		{name: "stale-sync", edit: healthyTopology, before: staleSync,
+			wantID: "R3", want: readiness.Fail, exit: 2},
+		{name: "guid-mismatch", edit: healthyTopology, before: cloudGUIDMismatch,
 			wantID: "R3", want: readiness.Fail, exit: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
