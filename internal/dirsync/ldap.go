@@ -2,11 +2,11 @@ package dirsync
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/go-ldap/ldap/v3"
-	"github.com/google/uuid"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 )
@@ -29,10 +29,51 @@ const DefaultLDAPPageSize = 500
 // (objectGUID in Active Directory, entryUUID elsewhere) and the Exchange
 // attributes of a mailbox user.
 var ldapAttributes = []string{"objectGUID", "entryUUID", "userPrincipalName", "mail",
-	"displayName", "msExchRecipientTypeDetails", "msExchMailboxGuid"}
+	"proxyAddresses", "displayName", "msExchRecipientTypeDetails", "homeMDB",
+	"msExchMailboxGuid"}
+
+// ReadMode says how a Read learnt what the directory holds.
+type ReadMode string
+
+// The read modes, best first. A server offers an incremental mode by
+// listing its control in the root DSE's supportedControl (RFC 4512 §5.1).
+const (
+	// ModeSyncrepl is the LDAP Content Synchronization operation (RFC 4533)
+	// in refreshOnly mode, with the server's cookie kept between runs:
+	// OpenLDAP with the syncprov overlay.
+	ModeSyncrepl ReadMode = "syncrepl"
+	// ModeDirSync is Active Directory's DirSync control ([MS-ADTS]
+	// 3.1.1.3.4.1.3), with its cookie kept between runs.
+	ModeDirSync ReadMode = "dirsync"
+	// ModeUSN reads the entries whose uSNChanged passed the highest
+	// committed USN of the last run: Active Directory when the account
+	// lacks the right to DirSync. USNs count per domain controller.
+	ModeUSN ReadMode = "usn"
+	// ModeFull is a paged search of the whole directory (RFC 2696).
+	ModeFull ReadMode = "full"
+)
+
+// ReadStats describes one Read.
+type ReadStats struct {
+	Mode ReadMode
+	// Full is set when the batch is a full compare: the first run, a state
+	// the server refused, or a server without incremental reads.
+	Full bool
+	// Entries counts the entries the server returned with their content.
+	Entries int
+	// Deletes counts the entries the server reported gone.
+	Deletes int
+	// Present counts the unchanged entries a present phase listed.
+	Present int
+	// Fallback says why an incremental read became a full compare.
+	Fallback string
+}
 
 // LDAPSource reads the on-prem directory from Active Directory or any LDAP
-// server holding the same attributes, binding as a service account.
+// server holding the same attributes, binding as a service account. With a
+// StatePath it reads incrementally where the server offers it: each Read
+// asks for the changes since the state that Commit kept after the cloud
+// accepted the previous run. An LDAPSource is not for concurrent use.
 type LDAPSource struct {
 	URL      string // ldap://host:port or ldaps://host:port
 	BindDN   string
@@ -40,90 +81,185 @@ type LDAPSource struct {
 	BaseDN   string
 	Filter   string // default DefaultLDAPFilter
 	PageSize uint32 // default DefaultLDAPPageSize
+	// StatePath is the file that keeps the incremental-read state (mode,
+	// cookie, watermark) between runs. Empty: every run is a full compare.
+	StatePath string
+
+	dial    func(url string) (ldap.Client, error) // tests replace the server
+	pending *ldapCursor                           // the state of the last Read
+	last    ReadStats
 }
 
-// Read returns the directory's mailbox users as a full batch: a full
-// compare, which the cloud turns into deletes for users no longer listed.
-// TODO: incremental reads (Syncrepl on OpenLDAP, DirSync or uSNChanged on
-// AD); without them every run reads the whole directory.
+// ldapRead is one read: the batch, the state that follows it, the stats.
+type ldapRead struct {
+	batch directory.Batch
+	next  ldapCursor
+	stats ReadStats
+}
+
+// Read returns the changes of the directory's mailbox users since the
+// committed state, or all of them as a full batch (a full compare, which
+// the cloud turns into deletes for synced users no longer listed).
 func (s *LDAPSource) Read(ctx context.Context) (directory.Batch, error) {
-	conn, err := ldap.DialURL(s.URL)
+	s.pending, s.last = nil, ReadStats{}
+	c, err := s.connect()
 	if err != nil {
-		return directory.Batch{}, fmt.Errorf("ldap dial: %w", err)
+		return directory.Batch{}, err
 	}
-	defer conn.Close()
-	if err := conn.Bind(s.BindDN, s.Password); err != nil {
-		return directory.Batch{}, fmt.Errorf("ldap bind: %w", err)
+	defer c.Close()
+	dse, err := readRootDSE(c)
+	if err != nil {
+		return directory.Batch{}, err
 	}
-	filter, size := s.Filter, s.PageSize
-	if filter == "" {
-		filter = DefaultLDAPFilter
+	prev, note := s.loadCursor()
+	r, err := s.read(ctx, c, dse, prev)
+	if err != nil {
+		return directory.Batch{}, err
 	}
+	if r.stats.Fallback == "" && r.stats.Full {
+		r.stats.Fallback = note
+	}
+	r.next.Source = s.identity()
+	s.pending, s.last = &r.next, r.stats
+	return r.batch, nil
+}
+
+// LastRead describes the last Read.
+func (s *LDAPSource) LastRead() ReadStats { return s.last }
+
+// Commit keeps the state of the last Read once the cloud has applied its
+// batch (sum is the cloud's answer), so that the next Read asks only for
+// what changed since. When the cloud held deletions or failed entries it
+// keeps nothing: the next Read covers this run's changes again, so a held
+// deletion comes back to be confirmed and a failed entry is retried once
+// its collision is resolved. A run that failed never reaches Commit.
+func (s *LDAPSource) Commit(sum directory.Summary) error {
+	next := s.pending
+	s.pending = nil
+	if next == nil || s.StatePath == "" || sum.Held > 0 || sum.Failed > 0 {
+		return nil
+	}
+	return saveCursor(s.StatePath, *next)
+}
+
+func (s *LDAPSource) connect() (ldap.Client, error) {
+	dial := s.dial
+	if dial == nil {
+		dial = func(url string) (ldap.Client, error) { return ldap.DialURL(url) }
+	}
+	c, err := dial(s.URL)
+	if err != nil {
+		return nil, fmt.Errorf("ldap dial: %w", err)
+	}
+	if err := c.Bind(s.BindDN, s.Password); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ldap bind: %w", err)
+	}
+	return c, nil
+}
+
+// read reads in the mode the server offers, falling back to a full read
+// when the server refuses the kept state.
+func (s *LDAPSource) read(ctx context.Context, c ldap.Client, dse rootDSE, prev ldapCursor) (
+	ldapRead, error) {
+	mode := dse.choose(prev.Mode)
+	if prev.Mode != mode {
+		prev = ldapCursor{}
+	}
+	r, err := s.readMode(ctx, c, dse, mode, prev)
+	if err != nil && prev.positioned() && refused(err) {
+		// RFC 4533 §3.3.1 (e-syncRefreshRequired) and AD's answer to a
+		// stale DirSync cookie both say: start again from nothing.
+		reason := fmt.Sprintf("the server refused the %s state: %v", mode, err)
+		r, err = s.readMode(ctx, c, dse, mode, ldapCursor{})
+		r.stats.Fallback = reason
+	}
+	if mode == ModeDirSync && ldap.IsErrorWithCode(err, ldap.LDAPResultInsufficientAccessRights) {
+		r, err = s.readUSN(ctx, c, dse, ldapCursor{})
+		r.stats.Fallback = "the account may not use DirSync; reading uSNChanged"
+	}
+	if mode == ModeSyncrepl &&
+		ldap.IsErrorWithCode(err, ldap.LDAPResultUnavailableCriticalExtension) {
+		// The control is loaded but not configured on this database.
+		r, err = s.readFull(ctx, c)
+		r.stats.Fallback = "the server offers no LDAP Sync on this base"
+	}
+	return r, err
+}
+
+func (s *LDAPSource) readMode(ctx context.Context, c ldap.Client, dse rootDSE, mode ReadMode,
+	prev ldapCursor) (ldapRead, error) {
+	switch mode {
+	case ModeSyncrepl:
+		return s.readSyncrepl(ctx, c, prev)
+	case ModeDirSync:
+		return s.readDirSync(ctx, c, dse, prev)
+	case ModeUSN:
+		return s.readUSN(ctx, c, dse, prev)
+	}
+	return s.readFull(ctx, c)
+}
+
+// refused reports whether err is the server's answer to a request (rather
+// than a broken connection), the way a server refuses a state it no longer
+// knows.
+func refused(err error) bool {
+	var le *ldap.Error
+	if !errors.As(err, &le) {
+		return false
+	}
+	return le.ResultCode < ldap.ErrorNetwork || le.ResultCode == ldap.LDAPResultSyncRefreshRequired
+}
+
+// readFull reads the whole directory with a paged search.
+func (s *LDAPSource) readFull(ctx context.Context, c ldap.Client) (ldapRead, error) {
+	col := newCollector(ModeFull, false)
+	err := s.pagedSearch(ctx, c, s.BaseDN, s.filter(), ldapAttributes, nil, col.add)
+	if err != nil {
+		return ldapRead{}, err
+	}
+	return ldapRead{batch: col.done(), next: ldapCursor{Mode: ModeFull}, stats: col.stats}, nil
+}
+
+// pagedSearch runs a paged search under base and hands each entry to fn.
+func (s *LDAPSource) pagedSearch(ctx context.Context, c ldap.Client, base, filter string,
+	attrs []string, controls []ldap.Control, fn func(*ldap.Entry) error) error {
+	size := s.PageSize
 	if size == 0 {
 		size = DefaultLDAPPageSize
 	}
-	req := ldap.NewSearchRequest(s.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-		0, 0, false, filter, ldapAttributes, nil)
-	res, err := conn.SearchWithPaging(req, size)
+	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
+		0, 0, false, filter, attrs, controls)
+	res, err := c.SearchWithPaging(req, size)
 	if err != nil {
-		return directory.Batch{}, fmt.Errorf("ldap search: %w", err)
+		return fmt.Errorf("ldap search: %w", err)
 	}
-	b := directory.Batch{Full: true}
 	for _, e := range res.Entries {
 		if err := ctx.Err(); err != nil {
-			return directory.Batch{}, err
+			return err
 		}
-		u, ok, err := sourceUser(e)
-		if err != nil {
-			return directory.Batch{}, fmt.Errorf("ldap entry %s: %w", e.DN, err)
-		}
-		if ok {
-			b.Upserts = append(b.Upserts, u)
+		if err := fn(e); err != nil {
+			return err
 		}
 	}
-	return b, nil
+	return nil
 }
 
-// sourceUser maps one entry; ok is false for recipients sync does not carry.
-func sourceUser(e *ldap.Entry) (u directory.SourceUser, ok bool, err error) {
-	switch e.GetAttributeValue("msExchRecipientTypeDetails") {
-	case recipientUserMailbox:
-		u.RecipientType = directory.UserMailbox
-	case recipientRemoteUserMailbox:
-		u.RecipientType = directory.RemoteUserMailbox
-	default:
-		return u, false, nil
+// filter returns the configured filter, parenthesised so that it can be
+// combined with others.
+func (s *LDAPSource) filter() string {
+	f := strings.TrimSpace(s.Filter)
+	switch {
+	case f == "":
+		return DefaultLDAPFilter
+	case !strings.HasPrefix(f, "("):
+		return "(" + f + ")"
 	}
-	if raw := e.GetRawAttributeValue("objectGUID"); len(raw) == 16 {
-		// AD's objectGUID is already the bytes the immutable id encodes.
-		u.ImmutableID = base64.StdEncoding.EncodeToString(raw)
-	} else if u.ImmutableID, err = ImmutableID(e.GetAttributeValue("entryUUID")); err != nil {
-		return u, false, err
-	}
-	u.MailboxGUID, err = mailboxGUID(e.GetRawAttributeValue("msExchMailboxGuid"))
-	if err != nil {
-		return u, false, err
-	}
-	u.UPN = e.GetAttributeValue("userPrincipalName")
-	u.Mail = e.GetAttributeValue("mail")
-	u.DisplayName = e.GetAttributeValue("displayName")
-	return u, true, nil
+	return f
 }
 
-// mailboxGUID reads msExchMailboxGuid: 16 bytes in AD, with the first three
-// fields little-endian as in objectGUID; a GUID string in other servers.
-func mailboxGUID(raw []byte) (string, error) {
-	if len(raw) == 0 {
-		return "", nil
-	}
-	if len(raw) == 16 {
-		b := []byte{raw[3], raw[2], raw[1], raw[0], raw[5], raw[4], raw[7], raw[6]}
-		g, err := uuid.FromBytes(append(b, raw[8:]...))
-		return g.String(), err
-	}
-	g, err := uuid.Parse(string(raw))
-	if err != nil {
-		return "", fmt.Errorf("msExchMailboxGuid: %w", err)
-	}
-	return g.String(), nil
+// identity names the directory a state belongs to: a state read from
+// another server, base or filter says nothing about this one.
+func (s *LDAPSource) identity() string {
+	return s.URL + " " + s.BaseDN + " " + s.filter()
 }

@@ -2,6 +2,7 @@ package dirsync
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -22,10 +23,19 @@ const (
 	testPass   = "sync-secret"
 )
 
+// slapdConfig is how a test slapd is set up.
+type slapdConfig struct {
+	// syncprov loads the syncprov overlay, which offers LDAP Sync.
+	syncprov bool
+	// sessionlog keeps that many deletions for the delete phase; without
+	// it the server answers a cookie with a present phase.
+	sessionlog int
+}
+
 // startSlapd runs a throwaway slapd with the Exchange test schema on a
 // loopback port and returns its URL. Without slapd the test is skipped,
 // except in CI, which installs it.
-func startSlapd(t *testing.T) string {
+func startSlapd(t *testing.T, cfg slapdConfig) string {
 	t.Helper()
 	bin, err := exec.LookPath("slapd")
 	if err != nil {
@@ -38,31 +48,7 @@ func startSlapd(t *testing.T) string {
 		t.Skip("slapd not installed")
 	}
 	dir := t.TempDir()
-	schema, err := filepath.Abs("testdata/exchange.schema")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
-include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/inetorgperson.schema
-include %s
-pidfile %s/slapd.pid
-modulepath /usr/lib/ldap
-moduleload back_mdb
-database mdb
-maxsize 10485760
-suffix "%s"
-rootdn "%s"
-rootpw %s
-directory %s/db
-`, schema, dir, testBase, testBindDN, testPass, dir)
-	confPath := filepath.Join(dir, "slapd.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	confPath := writeSlapdConf(t, dir, cfg)
 	url := "ldap://127.0.0.1:" + strconv.Itoa(freePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-f", confPath, "-h", url+"/", "-d", "0")
@@ -80,6 +66,44 @@ directory %s/db
 	}
 	t.Fatal("slapd did not start within 10s")
 	return ""
+}
+
+func writeSlapdConf(t *testing.T, dir string, cfg slapdConfig) string {
+	t.Helper()
+	schema, err := filepath.Abs("testdata/exchange.schema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "db"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	load, overlay := "", ""
+	if cfg.syncprov {
+		load = "moduleload syncprov\n"
+		overlay = "index entryCSN,entryUUID eq\noverlay syncprov\nsyncprov-checkpoint 100 10\n"
+		if cfg.sessionlog > 0 {
+			overlay += fmt.Sprintf("syncprov-sessionlog %d\n", cfg.sessionlog)
+		}
+	}
+	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include %s
+pidfile %s/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+%sdatabase mdb
+maxsize 10485760
+suffix "%s"
+rootdn "%s"
+rootpw %s
+directory %s/db
+%s`, schema, dir, load, testBase, testBindDN, testPass, dir, overlay)
+	confPath := filepath.Join(dir, "slapd.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return confPath
 }
 
 func freePort(t *testing.T) int {
@@ -105,33 +129,102 @@ func ldapConn(t *testing.T, url string) *ldap.Conn {
 	return c
 }
 
-func addUser(t *testing.T, c *ldap.Conn, name, recipientType, guid string) {
+// ldapUser is one test entry: cn=name under the base.
+type ldapUser struct {
+	name, recipientType, guid, homeMDB string
+	proxies                            []string
+}
+
+func (u ldapUser) add(t *testing.T, c *ldap.Conn) {
 	t.Helper()
-	req := ldap.NewAddRequest("cn="+name+","+testBase, nil)
+	req := ldap.NewAddRequest("cn="+u.name+","+testBase, nil)
 	req.Attribute("objectClass", []string{"inetOrgPerson", "msExchMailUser"})
-	req.Attribute("sn", []string{name})
-	req.Attribute("displayName", []string{"User " + name})
-	req.Attribute("mail", []string{name + "@contoso.test"})
-	req.Attribute("userPrincipalName", []string{name + "@contoso.test"})
-	req.Attribute("msExchRecipientTypeDetails", []string{recipientType})
-	req.Attribute("msExchMailboxGuid", []string{guid})
+	req.Attribute("sn", []string{u.name})
+	req.Attribute("displayName", []string{"User " + u.name})
+	req.Attribute("mail", []string{u.name + "@contoso.test"})
+	req.Attribute("userPrincipalName", []string{u.name + "@contoso.test"})
+	req.Attribute("msExchRecipientTypeDetails", []string{u.recipientType})
+	req.Attribute("msExchMailboxGuid", []string{u.guid})
+	if u.homeMDB != "" {
+		req.Attribute("homeMDB", []string{u.homeMDB})
+	}
+	if len(u.proxies) > 0 {
+		req.Attribute("proxyAddresses", u.proxies)
+	}
 	if err := c.Add(req); err != nil {
-		t.Fatalf("add %s: %v", name, err)
+		t.Fatalf("add %s: %v", u.name, err)
 	}
 }
 
-func modify(t *testing.T, c *ldap.Conn, name, attr, value string) {
+func mdb(name string) string {
+	return "CN=" + name + ",CN=Databases,CN=Exchange Administrative Group,CN=Contoso"
+}
+
+// modify replaces attributes of cn=name: attr, value, attr, value, …;
+// an empty value deletes the attribute.
+func modify(t *testing.T, c *ldap.Conn, name string, pairs ...string) {
 	t.Helper()
 	req := ldap.NewModifyRequest("cn="+name+","+testBase, nil)
-	req.Replace(attr, []string{value})
+	for i := 0; i < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			req.Delete(pairs[i], nil)
+			continue
+		}
+		req.Replace(pairs[i], []string{pairs[i+1]})
+	}
 	if err := c.Modify(req); err != nil {
 		t.Fatalf("modify %s: %v", name, err)
 	}
 }
 
-func TestLDAPSync(t *testing.T) {
-	url := startSlapd(t)
+func del(t *testing.T, c *ldap.Conn, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := c.Del(ldap.NewDelRequest("cn="+n+","+testBase, nil)); err != nil {
+			t.Fatalf("delete %s: %v", n, err)
+		}
+	}
+}
+
+// syncHarness runs sync from one slapd into one cloud directory the way
+// hybridgraph sync does: read, apply (the cloud's intake), commit.
+type syncHarness struct {
+	t     *testing.T
+	src   *LDAPSource
+	cloud *directory.Directory
+	conn  *ldap.Conn
+}
+
+// result is what a run did, from both sides.
+type result struct {
+	counts  [5]int // added, updated, deleted, held, failed
+	mode    ReadMode
+	full    bool
+	entries int
+}
+
+func (h *syncHarness) run(confirm bool) result {
+	h.t.Helper()
 	ctx := context.Background()
+	b, err := h.src.Read(ctx)
+	if err != nil {
+		h.t.Fatalf("read: %v", err)
+	}
+	sum, err := h.cloud.Apply(ctx, b, directory.SyncOptions{CloudDatabase: "CLOUD-DB",
+		ConfirmDeletes: confirm})
+	if err != nil {
+		h.t.Fatalf("apply: %v", err)
+	}
+	if err := h.src.Commit(sum); err != nil {
+		h.t.Fatalf("commit: %v", err)
+	}
+	st := h.src.LastRead()
+	return result{counts: [5]int{sum.Added, sum.Updated, sum.Deleted, sum.Held, sum.Failed},
+		mode: st.Mode, full: st.Full, entries: st.Entries}
+}
+
+func newSyncHarness(t *testing.T, cfg slapdConfig) *syncHarness {
+	url := startSlapd(t, cfg)
 	c := ldapConn(t, url)
 	root := ldap.NewAddRequest(testBase, nil)
 	root.Attribute("objectClass", []string{"dcObject", "organization"})
@@ -140,81 +233,111 @@ func TestLDAPSync(t *testing.T) {
 	if err := c.Add(root); err != nil {
 		t.Fatal(err)
 	}
-	guids := map[string]string{}
-	for i, n := range []string{"carol", "dave", "erin"} {
-		guids[n] = fmt.Sprintf("00000000-0000-0000-0000-00000000000%d", i+1)
-		addUser(t, c, n, recipientUserMailbox, guids[n])
-	}
-	// A contact is not a mailbox user: sync leaves it out.
-	addUser(t, c, "contact", "64", "00000000-0000-0000-0000-000000000009")
-
 	cloud, err := directory.Open(filepath.Join(t.TempDir(), "cloud.db"), directory.Cloud)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cloud.Close()
+	t.Cleanup(func() { cloud.Close() })
 	src := &LDAPSource{URL: url, BindDN: testBindDN, Password: testPass, BaseDN: testBase,
-		PageSize: 2}
-	run := func(confirm bool) directory.Summary {
-		t.Helper()
-		b, err := src.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := cloud.Apply(ctx, b, directory.SyncOptions{CloudDatabase: "CLOUD-DB",
-			ConfirmDeletes: confirm})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sum
-	}
-	counts := func(s directory.Summary) [5]int {
-		return [5]int{s.Added, s.Updated, s.Deleted, s.Held, s.Failed}
-	}
+		PageSize: 4, StatePath: filepath.Join(t.TempDir(), "ldap-sync.json")}
+	return &syncHarness{t: t, src: src, cloud: cloud, conn: c}
+}
 
-	if got, want := counts(run(false)), [5]int{3, 0, 0, 0, 0}; got != want {
-		t.Errorf("first sync: got %v, want %v", got, want)
+// TestLDAPSync runs one story against three servers: OpenLDAP with LDAP
+// Sync answering cookies with a delete phase, one answering with a present
+// phase, and one without LDAP Sync (a full compare every run). The cloud
+// must end up the same; what differs is how much each run read.
+func TestLDAPSync(t *testing.T) {
+	servers := []struct {
+		name string
+		cfg  slapdConfig
+		mode ReadMode
+	}{
+		{"syncrepl delete phase", slapdConfig{syncprov: true, sessionlog: 100}, ModeSyncrepl},
+		{"syncrepl present phase", slapdConfig{syncprov: true}, ModeSyncrepl},
+		{"full compare", slapdConfig{}, ModeFull},
 	}
-	carol, err := cloud.Lookup(ctx, "carol@contoso.test")
-	if err != nil || carol.MailboxGUID != guids["carol"] || !carol.SyncEnabled ||
-		carol.Premises != directory.OnPrem {
-		t.Errorf("carol: got %+v, %v; want synced on premises with her GUID", carol, err)
-	}
-
-	modify(t, c, "carol", "displayName", "Carol Clark")
-	// dave's mailbox moves to the cloud: on premises he becomes a remote mailbox.
-	modify(t, c, "dave", "msExchRecipientTypeDetails", recipientRemoteUserMailbox)
-	if got, want := counts(run(false)), [5]int{0, 2, 0, 0, 0}; got != want {
-		t.Errorf("change and move: got %v, want %v", got, want)
-	}
-	if loc, err := cloud.Locate(ctx, "dave@contoso.test"); err != nil || !loc.Local ||
-		loc.Mailbox.Database != "CLOUD-DB" {
-		t.Errorf("moved dave: routed to %+v, %v; want the cloud's CLOUD-DB", loc, err)
-	}
-
-	if err := c.Del(ldap.NewDelRequest("cn=erin,"+testBase, nil)); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := counts(run(false)), [5]int{0, 0, 0, 1, 0}; got != want {
-		t.Errorf("delete 1 of 3: got %v, want %v (held past 10%%)", got, want)
-	}
-	if got, want := counts(run(true)), [5]int{0, 0, 1, 0, 0}; got != want {
-		t.Errorf("confirmed delete: got %v, want %v", got, want)
-	}
-
-	// A cloud user not yet synced whose address a new on-prem user has is
-	// adopted (a soft match), not duplicated.
-	if err := cloud.Put(ctx, directory.User{ObjectID: "c1", UPN: "frank@contoso.test",
-		Mail: "frank@contoso.test", DisplayName: "Frank", Premises: directory.Cloud,
-		RecipientType: directory.UserMailbox, Database: "CLOUD-DB"}); err != nil {
-		t.Fatal(err)
-	}
-	addUser(t, c, "frank", recipientUserMailbox, "00000000-0000-0000-0000-000000000007")
-	if got, want := counts(run(false)), [5]int{0, 1, 0, 0, 0}; got != want {
-		t.Errorf("soft match of frank: got %v, want %v", got, want)
+	for _, srv := range servers {
+		t.Run(srv.name, func(t *testing.T) {
+			h := newSyncHarness(t, srv.cfg)
+			story(t, h, srv.mode)
+		})
 	}
 }
 
+// story is the sync story every server goes through.
+func story(t *testing.T, h *syncHarness, mode ReadMode) {
+	ctx := context.Background()
+	incremental := mode != ModeFull
+	// live counts the entries the filter selects, which a full read returns.
+	live := 0
+	check := func(step string, got result, counts [5]int, changed int) {
+		t.Helper()
+		if got.counts != counts {
+			t.Errorf("%s: got %v, want %v", step, got.counts, counts)
+		}
+		wantEntries := live
+		if incremental {
+			wantEntries = changed
+		}
+		if got.mode != mode || got.entries != wantEntries {
+			t.Errorf("%s: read %d entries in mode %s, want %d in %s", step, got.entries,
+				got.mode, wantEntries, mode)
+		}
+	}
+
+	users := []ldapUser{{name: "carol", proxies: []string{"SMTP:carol@contoso.test",
+		"smtp:c.clark@contoso.test", "X500:/o=Contoso/cn=carol"}}}
+	for i := range 9 {
+		users = append(users, ldapUser{name: fmt.Sprintf("u%d", i)})
+	}
+	for i, u := range users {
+		u.recipientType, u.homeMDB = recipientUserMailbox, mdb("MDB01")
+		u.guid = fmt.Sprintf("00000000-0000-0000-0000-0000000000%02d", i+1)
+		u.add(t, h.conn)
+		live++
+	}
+	// A contact is not a mailbox user: sync leaves it out.
+	ldapUser{name: "contact", recipientType: "64",
+		guid: "00000000-0000-0000-0000-000000000099"}.add(t, h.conn)
+	live++
+
+	first := h.run(false)
+	check("first sync", first, [5]int{10, 0, 0, 0, 0}, live)
+	if !first.full {
+		t.Error("first sync: got an incremental read, want a full compare")
+	}
+	carol, err := h.cloud.Lookup(ctx, "c.clark@contoso.test")
+	if err != nil || carol.UPN != "carol@contoso.test" || carol.Database != "MDB01" ||
+		carol.Premises != directory.OnPrem || !carol.SyncEnabled {
+		t.Errorf("carol by her secondary address: got %+v, %v; want synced, on premises "+
+			"in MDB01", carol, err)
+	}
+
+	modify(t, h.conn, "carol", "displayName", "Carol Clark")
+	check("incremental change", h.run(false), [5]int{0, 1, 0, 0, 0}, 1)
+	check("no change", h.run(false), [5]int{}, 0)
+
+	// u0's mailbox moves to the cloud (on premises a remote mailbox without
+	// a database); u1's to another on-prem database.
+	modify(t, h.conn, "u0", "msExchRecipientTypeDetails", recipientRemoteUserMailbox,
+		"homeMDB", "")
+	modify(t, h.conn, "u1", "homeMDB", mdb("MDB02"))
+	check("moves", h.run(false), [5]int{0, 2, 0, 0, 0}, 2)
+	if loc, err := h.cloud.Locate(ctx, "u0@contoso.test"); err != nil || !loc.Local ||
+		loc.Mailbox.Database != "CLOUD-DB" {
+		t.Errorf("moved u0: routed to %+v, %v; want the cloud's CLOUD-DB", loc, err)
+	}
+	if u1, err := h.cloud.Lookup(ctx, "u1@contoso.test"); err != nil || u1.Database != "MDB02" {
+		t.Errorf("moved u1: got %+v, %v; want on premises in MDB02", u1, err)
+	}
+
+	storyDeletes(t, h, check, &live)
+	if st := h.src.LastRead(); mode == ModeSyncrepl && st.Deletes+st.Present == 0 {
+		t.Errorf("deletes: LDAP Sync named neither deleted nor present entries: %+v", st)
+	}
+	storyCollision(t, h, check, &live)
+}
 func TestMailboxGUID(t *testing.T) {
 	ad := []byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66,
 		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}
@@ -247,4 +370,93 @@ func FuzzMailboxGUID(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkFunc checks one run: its summary counts, and that it read the
+// changed entries (incremental) or every live one (full compare).
+type checkFunc func(step string, got result, counts [5]int, changed int)
+
+func storyDeletes(t *testing.T, h *syncHarness, check checkFunc, live *int) {
+	// One of ten synced users is within the 10% threshold.
+	del(t, h.conn, "u8")
+	*live--
+	check("delete one", h.run(false), [5]int{0, 0, 1, 0, 0}, 0)
+
+	// Two of nine are past it: held, and read again until confirmed.
+	del(t, h.conn, "u6", "u7")
+	*live -= 2
+	check("delete two", h.run(false), [5]int{0, 0, 0, 2, 0}, 0)
+	check("delete two again", h.run(false), [5]int{0, 0, 0, 2, 0}, 0)
+	check("delete two confirmed", h.run(true), [5]int{0, 0, 2, 0, 0}, 0)
+	users, err := h.cloud.All(context.Background())
+	if err != nil || len(users) != 7 {
+		t.Errorf("after the deletes: %d users (%v), want 7", len(users), err)
+	}
+}
+
+func storyCollision(t *testing.T, h *syncHarness, check checkFunc, live *int) {
+	ctx := context.Background()
+	grace := directory.User{ObjectID: "c1", UPN: "grace@contoso.test",
+		Mail: "grace@contoso.test", DisplayName: "Grace", Premises: directory.Cloud,
+		RecipientType: directory.UserMailbox, Database: "CLOUD-DB"}
+	if err := h.cloud.Put(ctx, grace); err != nil {
+		t.Fatal(err)
+	}
+	// heidi claims grace's address as a secondary one: reported, left
+	// alone, and read again at the next run.
+	ldapUser{name: "heidi", recipientType: recipientUserMailbox,
+		guid:    "00000000-0000-0000-0000-000000000042",
+		proxies: []string{"SMTP:heidi@contoso.test", "smtp:grace@contoso.test"}}.add(t, h.conn)
+	*live++
+	check("collision", h.run(false), [5]int{0, 0, 0, 0, 1}, 1)
+	check("collision again", h.run(false), [5]int{0, 0, 0, 0, 1}, 1)
+	if got, err := h.cloud.Lookup(ctx, "grace@contoso.test"); err != nil || got.ObjectID != "c1" {
+		t.Errorf("grace after the collision: got %+v, %v; want the cloud-only user", got, err)
+	}
+
+	modify(t, h.conn, "heidi", "proxyAddresses", "smtp:h@contoso.test")
+	check("collision resolved", h.run(false), [5]int{1, 0, 0, 0, 0}, 1)
+	if got, err := h.cloud.Lookup(ctx, "h@contoso.test"); err != nil ||
+		got.UPN != "heidi@contoso.test" {
+		t.Errorf("heidi by her secondary address: got %+v, %v", got, err)
+	}
+}
+
+// TestLDAPSyncRefusedCookie shows that a cookie the server refuses turns
+// the run into a full compare, which the cloud applies like any other.
+func TestLDAPSyncRefusedCookie(t *testing.T) {
+	h := newSyncHarness(t, slapdConfig{syncprov: true, sessionlog: 100})
+	for i := range 3 {
+		ldapUser{name: fmt.Sprintf("u%d", i), recipientType: recipientUserMailbox,
+			guid: fmt.Sprintf("00000000-0000-0000-0000-0000000000%02d", i+1)}.add(t, h.conn)
+	}
+	if got := h.run(false); got.counts != [5]int{3, 0, 0, 0, 0} {
+		t.Fatalf("first sync: got %v", got.counts)
+	}
+	b, err := os.ReadFile(h.src.StatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cur ldapCursor
+	if err := json.Unmarshal(b, &cur); err != nil || cur.Mode != ModeSyncrepl ||
+		len(cur.Cookie) == 0 {
+		t.Fatalf("kept state: got %+v, %v; want a syncrepl cookie", cur, err)
+	}
+	// A state newer than the server's own, as after the server was
+	// restored from a backup: OpenLDAP refuses it.
+	cur.Cookie = []byte("rid=000,csn=20991231000000.000000Z#000000#000#000000")
+	if err := saveCursor(h.src.StatePath, cur); err != nil {
+		t.Fatal(err)
+	}
+	modify(t, h.conn, "u1", "displayName", "Renamed")
+	got := h.run(false)
+	if got.counts != [5]int{0, 1, 0, 0, 0} || !got.full || got.entries != 3 {
+		t.Errorf("refused cookie: got %+v, want one update from a full read of 3", got)
+	}
+	if st := h.src.LastRead(); st.Fallback == "" {
+		t.Error("refused cookie: LastRead().Fallback is empty, want the reason")
+	}
+	if got := h.run(false); got.full || got.entries != 0 {
+		t.Errorf("after the fallback: got %+v, want an incremental read of nothing", got)
+	}
 }
