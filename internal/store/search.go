@@ -191,7 +191,9 @@ func SearchWords(text string) []string {
 		b.Reset()
 		n = 0
 	}
-	for _, r := range norm.NFD.String(text) {
+	// Invalid UTF-8 separates words; left in, it would stop the
+	// decomposition of the character after it.
+	for _, r := range norm.NFD.String(strings.ToValidUTF8(text, " ")) {
 		switch {
 		case unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me):
 			// a diacritic: dropped, the word goes on

@@ -21,6 +21,7 @@ var dialect = sqlstore.Dialect{
 	Text:     "::text",
 	False:    "false",
 	Rebind:   rebindWhere,
+	Search:   searchCondition, // tsvector and GIN (search.go)
 }
 
 var (

@@ -60,7 +60,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("migration lock: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub,
-		goose.WithSessionLocker(locker))
+		goose.WithSessionLocker(locker), goose.WithGoMigrations(searchMigration))
 	if err != nil {
 		return fmt.Errorf("migration provider: %w", err)
 	}

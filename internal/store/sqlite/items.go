@@ -11,7 +11,9 @@ import (
 
 // dialect is SQLite's SQL: "?" placeholders, where NULLs already sort
 // first ascending and last descending, and a negative LIMIT for none.
-var dialect = sqlstore.Dialect{Desc: " DESC", False: "0", NoLimit: -1}
+// Full-text search is FTS5 (search.go).
+var dialect = sqlstore.Dialect{Desc: " DESC", False: "0", NoLimit: -1,
+	Search: searchCondition}
 
 var (
 	insertSQL = sqlstore.InsertSQL(dialect)
@@ -182,7 +184,10 @@ func (db *DB) ListItems(ctx context.Context, q store.Query) ([]store.Item, error
 // CountItems counts the items q's filter selects, ignoring its order and
 // paging.
 func (db *DB) CountItems(ctx context.Context, q store.Query) (int, error) {
-	where, args := filter(q)
+	where, args, err := sqlstore.Filter(dialect, q)
+	if err != nil {
+		return 0, fmt.Errorf("count items: %w", err)
+	}
 	var n int
 	if err := db.queryReadRow(ctx, `SELECT COUNT(*) FROM messages`+where, args...).
 		Scan(&n); err != nil {
@@ -191,8 +196,8 @@ func (db *DB) CountItems(ctx context.Context, q store.Query) (int, error) {
 	return n, nil
 }
 
-// filter builds the WHERE clause of q; q.Where is used as it is, so it
-// cannot fail.
+// filter builds the WHERE clause of q, for tests of queries without
+// Search: their Where is used as it is, so it cannot fail.
 func filter(q store.Query) (string, []any) {
 	where, args, _ := sqlstore.Filter(dialect, q)
 	return where, args

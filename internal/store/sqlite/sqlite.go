@@ -92,7 +92,8 @@ func migrate(dsn string) error {
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub,
+		goose.WithGoMigrations(searchMigration))
 	if err != nil {
 		return fmt.Errorf("migration provider: %w", err)
 	}

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/hybridgraph/hybridgraph/internal/store"
+)
 
 // Dialect describes what the SQL of one database writes differently.
 type Dialect struct {
@@ -21,6 +25,11 @@ type Dialect struct {
 	// into the dialect's, numbered from first, and checks that there are
 	// nargs of them. When nil, Where is used as it is.
 	Rebind func(where string, first, nargs int) (string, error)
+	// Search compiles a parsed Query.Search into a condition over the
+	// messages table, numbering its placeholders from first, and returns
+	// its arguments. Nil means the database cannot search (an error, never
+	// a silent scan).
+	Search func(e *store.SearchExpr, first int) (string, []any)
 }
 
 // Param returns the placeholder of the n-th parameter, counting from 1.

@@ -14,7 +14,8 @@ const fixed = 7
 
 var (
 	// derived lists the schema columns stored from Item.Cols, with their
-	// index in schema.Message.Columns.
+	// index in schema.Message.Columns, then the search columns (search.go),
+	// with index -1, derived from Item.Doc.
 	derived []derivedColumn
 	// sortable holds every schema column name $orderby may produce.
 	sortable = map[string]bool{}
@@ -32,6 +33,9 @@ func init() {
 			continue
 		}
 		derived = append(derived, derivedColumn{c.Name, i})
+	}
+	for _, c := range searchColumns {
+		derived = append(derived, derivedColumn{c, -1})
 	}
 }
 
@@ -81,9 +85,15 @@ func ColumnArgs(it store.Item) ([]any, error) {
 			return nil, fmt.Errorf("item %s: %w", it.ID, err)
 		}
 	}
-	out := make([]any, len(derived))
-	for i, d := range derived {
-		out[i] = cols[d.index]
+	search, err := SearchValues(it.Doc)
+	if err != nil {
+		return nil, fmt.Errorf("item %s: %w", it.ID, err)
 	}
-	return out, nil
+	out := make([]any, 0, len(derived))
+	for _, d := range derived {
+		if d.index >= 0 {
+			out = append(out, cols[d.index])
+		}
+	}
+	return append(out, search...), nil
 }

@@ -47,6 +47,14 @@ func Filter(d Dialect, q store.Query) (string, []any, error) {
 		where += ` AND folder_id = ` + d.Param(2)
 		args = append(args, q.FolderID)
 	}
+	cond, sargs, err := searchCondition(d, q, len(args)+1)
+	if err != nil {
+		return "", nil, err
+	}
+	if cond != "" {
+		where += ` AND ` + cond
+		args = append(args, sargs...)
+	}
 	if strings.TrimSpace(q.Where) != "" {
 		w := q.Where
 		if d.Rebind != nil {

@@ -112,7 +112,8 @@ func TestListSQL(t *testing.T) {
 // TestStatementParams checks that the write statements have one
 // placeholder per argument their callers bind.
 func TestStatementParams(t *testing.T) {
-	n := len(schema.Message.Columns) - 2 // id and folder_id are fixed columns
+	// id and folder_id are fixed columns; the search columns are derived.
+	n := len(schema.Message.Columns) - 2 + len(searchColumns)
 	for _, tt := range []struct {
 		name string
 		sql  string
@@ -144,7 +145,8 @@ func TestColumnArgs(t *testing.T) {
 	for i := range cols {
 		cols[i] = i
 	}
-	got, err := ColumnArgs(store.Item{ID: "i", Cols: cols})
+	doc := `{"subject":"Hello World"}`
+	got, err := ColumnArgs(store.Item{ID: "i", Cols: cols, Doc: []byte(doc)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +154,15 @@ func TestColumnArgs(t *testing.T) {
 		t.Fatalf("got %d values, want %d", len(got), len(derived))
 	}
 	for i, d := range derived {
-		if got[i] != d.index {
-			t.Errorf("%s: got column %v, want %d", d.name, got[i], d.index)
+		want := any(d.index)
+		if d.index < 0 {
+			want = "" // a search column: the document has no such field
+		}
+		if d.name == SearchColumn(store.FieldSubject) {
+			want = "hello world"
+		}
+		if got[i] != want {
+			t.Errorf("%s: got column %v, want %v", d.name, got[i], want)
 		}
 	}
 	if _, err := ColumnArgs(store.Item{ID: "i", Doc: []byte("{")}); err == nil {

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NullsOrder", testNullsOrder},
 		{"ODataFilters", testODataFilters},
 		{"Paging", testPaging},
+		{"Search", testSearch},
 		{"Queue", testQueue},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Changes", testChanges},
