@@ -9,6 +9,7 @@
 //	import   import .eml files, maildirs and mbox files into a mailbox
 //	check    check a hybrid deployment's readiness from outside
 //	sync     push the on-prem directory to the cloud once
+//	directory  list, add and remove users of the built-in on-prem directory
 package main
 
 import (
@@ -39,6 +40,8 @@ var commands = []command{
 	{"import", "import .eml files, maildirs and mbox files into a mailbox", runImport},
 	{"check", "check a hybrid deployment's readiness from outside", runCheck},
 	{"sync", "push the on-prem directory to the cloud once", runSync},
+	{"directory", "list, add and remove users of the built-in on-prem directory",
+		runDirectory},
 }
 
 func main() {
