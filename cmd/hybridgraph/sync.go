@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
@@ -64,6 +65,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		source = dirsync.DirectorySource{Directory: prem}
 	}
 	src.Password = os.Getenv(ldapPasswordEnv)
+	src.StatePath = filepath.Join(l.Side(directory.OnPrem), dirsync.LDAPStateFile)
 	sum, err := dirsync.Sync(ctx, source, client, *confirm)
 	if err != nil {
 		return err

@@ -32,6 +32,10 @@ var ldapAttributes = []string{"objectGUID", "entryUUID", "userPrincipalName", "m
 	"proxyAddresses", "displayName", "msExchRecipientTypeDetails", "homeMDB",
 	"msExchMailboxGuid"}
 
+// LDAPStateFile is the usual name of an LDAPSource's state file, kept in
+// the on-prem side's folder of the data directory.
+const LDAPStateFile = "ldap-sync.json"
+
 // ReadMode says how a Read learnt what the directory holds.
 type ReadMode string
 
