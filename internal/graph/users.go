@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -289,12 +290,16 @@ func withContext(ctx string, item []byte) []byte {
 	return append(out, item[1:]...)
 }
 
+// writeValue writes v as JSON without HTML escaping, so that the '&' of
+// an @odata.nextLink reads as Graph writes it rather than as \u0026.
 func writeValue(w http.ResponseWriter, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return writeJSON(w, b)
+	return writeJSON(w, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
 
 func writeJSON(w http.ResponseWriter, b []byte) error {
