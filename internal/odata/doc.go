@@ -29,6 +29,11 @@
 // the SQLite store declares its text columns COLLATE NOCASE and leaves ids
 // case-sensitive).
 //
+// $search (search.go) is passed to the store as a KQL query
+// (store.Query.Search) after the refusals Graph makes: no $filter,
+// $orderby or $skip beside it, messages only, at most 1,000 results,
+// pages linked by $skiptoken.
+//
 // Paging is offset-based as in Outlook: @odata.nextLink repeats the request
 // with $skip advanced by the page size (graph-api.md §3.3). The store is
 // asked for one row more than the page so that the last page is known

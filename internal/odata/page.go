@@ -35,13 +35,18 @@ func NextLink(reqURL *url.URL, q *Query) string {
 		if k, err := url.QueryUnescape(key); err == nil {
 			key = k
 		}
-		if k := strings.ToLower(key); k == optSkip || k == optTop {
+		if k := strings.ToLower(key); k == optSkip || k == optTop || k == optSkipToken {
 			continue
 		}
 		parts = append(parts, p)
 	}
-	parts = append(parts, optTop+"="+strconv.Itoa(q.Top),
-		optSkip+"="+strconv.Itoa(q.Skip+q.Top))
+	parts = append(parts, optTop+"="+strconv.Itoa(q.Top))
+	if q.Searching() {
+		// A search's pages are linked by $skiptoken (search.go).
+		parts = append(parts, optSkipToken+"="+encodeSkipToken(q.Skip+q.Top))
+	} else {
+		parts = append(parts, optSkip+"="+strconv.Itoa(q.Skip+q.Top))
+	}
 	u.RawQuery = strings.Join(parts, "&")
 	u.ForceQuery = false
 	return u.String()

@@ -153,7 +153,11 @@ func Parse(v url.Values, t *schema.StructType, d schema.Dialect, lim Limits) (*Q
 	if err := q.paging(opts, lim); err != nil {
 		return nil, err
 	}
+	if err := q.parseSearch(opts, t, lim); err != nil {
+		return nil, err
+	}
 	q.Store.Top, q.Store.Skip = q.Top+1, q.Skip
+	q.limitSearch()
 	return q, nil
 }
 
@@ -173,11 +177,8 @@ func options(v url.Values) (map[string]string, error) {
 		}
 		name := strings.ToLower(k)
 		switch name {
-		case optSelect, optFilter, optOrderBy, optTop, optSkip, optCount:
-		case optSearch:
-			// TODO: $search (KQL over from, subject, body) is not
-			// implemented; clients that search get this 400.
-			return nil, unsupported("The query option '$search'")
+		case optSelect, optFilter, optOrderBy, optTop, optSkip, optCount, optSearch,
+			optSkipToken:
 		case optExpand:
 			// TODO: $expand (attachments, extended properties) is not
 			// implemented; clients that expand get this 400.

@@ -36,9 +36,10 @@ import (
 //
 // Matching. Text is compared as words: runs of letters and digits,
 // without case and without diacritics ("Café" matches "cafe"); everything
-// else separates words. A value matches whole words, and a value of
-// several words ("bob@contoso.com", or a quoted phrase) matches them next
-// to each other, in order, within one property. A trailing "*" makes the
+// else separates words, and a value of no words ("&") is left out. A
+// value matches whole words, and a value of several words
+// ("bob@contoso.com", or a quoted phrase) matches them next to each
+// other, in order, within one property. A trailing "*" makes the
 // last word a prefix ("pizz*" matches "pizza"). Words longer than
 // MaxSearchWordLen are not indexed, and only the first MaxSearchBodyWords
 // words of a body are.
@@ -129,7 +130,7 @@ func ParseSearch(s string) (*SearchExpr, error) {
 		return nil, searchError("unexpected %q", p.toks[p.pos].text)
 	}
 	if e == nil {
-		return nil, searchError("the query is empty")
+		return nil, searchError("the query has no word to search for")
 	}
 	if p.terms > MaxSearchTerms {
 		return nil, searchError("more than %d terms", MaxSearchTerms)
@@ -327,7 +328,9 @@ func (p *searchParser) and(depth int) (*SearchExpr, error) {
 		if err != nil {
 			return nil, err
 		}
-		args = append(args, e)
+		if e != nil {
+			args = append(args, e)
+		}
 	}
 }
 
@@ -347,7 +350,7 @@ func (p *searchParser) unary(depth int) (*SearchExpr, error) {
 	}
 	p.pos++
 	e, err := p.primary(depth)
-	if err != nil {
+	if err != nil || e == nil {
 		return nil, err
 	}
 	return &SearchExpr{Op: SearchNot, Args: []*SearchExpr{e}}, nil
@@ -374,9 +377,6 @@ func (p *searchParser) primary(depth int) (*SearchExpr, error) {
 			return nil, searchError("a closing parenthesis is missing")
 		}
 		p.pos++
-		if e == nil {
-			return nil, searchError("empty parentheses")
-		}
 		return e, nil
 	case t.text == ")" || t.text == "AND" || t.text == "OR" || t.text == "NOT":
 		return nil, searchError("unexpected %q", t.text)
@@ -423,7 +423,7 @@ func (p *searchParser) term(prop, value string, phrase bool) (*SearchExpr, error
 	}
 	words := SearchWords(value)
 	if len(words) == 0 {
-		return nil, searchError("%q has no word to search for", value)
+		return nil, nil // punctuation alone ("pizza & beer") searches for nothing
 	}
 	p.terms++
 	return &SearchExpr{Op: SearchTerm, Fields: searchProperties[prop], Words: words,

@@ -50,6 +50,7 @@ func TestParseSearch(t *testing.T) {
 		{"participants:bob", "from|to|cc|bcc:bob"},
 		{"http://x.test/a", def + ":http+x+test+a"},
 		{"and or not", "(" + def + ":and & " + def + ":or & " + def + ":not)"},
+		{"pizza & beer", "(" + def + ":pizza & " + def + ":beer)"},
 		{"Crème brûlée", "(" + def + ":creme & " + def + ":brulee)"},
 		{`"unterminated phrase`, def + ":unterminated+phrase"},
 	} {
@@ -68,7 +69,7 @@ func TestParseSearch(t *testing.T) {
 func TestParseSearchErrors(t *testing.T) {
 	for _, in := range []string{
 		"", "  ", "NOT a", "a OR NOT b", "NOT (a b)", "a AND", "AND a", "a OR", "(a", "a)",
-		"()", "subject:", `subject: "x"`, "size:10", "hasAttachments:true", "!!", `""`,
+		"(!)", "subject:", `subject: "x"`, "size:10", "hasAttachments:true", "!!", `""`,
 		"a NOT (NOT b)", strings.Repeat("(", 20) + "a" + strings.Repeat(")", 20),
 		strings.Repeat("a ", MaxSearchTerms+1),
 	} {
