@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/demo"
+	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 )
 
@@ -45,7 +48,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage
 	}
 	if src.URL != "" {
+		// The loop and `hybridgraph sync` keep one incremental read state.
 		src.Password = os.Getenv(ldapPasswordEnv)
+		src.StatePath = filepath.Join(deploy.Layout{Dir: o.Data}.Side(directory.OnPrem),
+			dirsync.LDAPStateFile)
 		o.DirSyncSource = &src
 	}
 	log, err := newLogger(stderr, *level)

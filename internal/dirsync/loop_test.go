@@ -159,3 +159,33 @@ func TestLoopHoldsDeletes(t *testing.T) {
 		t.Errorf("empty source: got %+v, %v; want the deletion held", sum, err)
 	}
 }
+
+// TestSyncCommitsLDAPState runs Sync over an incremental LDAP source: the
+// first run is a full read, and the cloud's clean answer commits the read
+// state, so that the next run reads only the change.
+func TestSyncCommitsLDAPState(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	c := &Client{BaseURL: f.srv.URL, HTTP: f.srv.Client(),
+		Token: func(context.Context) (string, error) {
+			return f.appToken(t, auth.DirectorySync.Application...), nil
+		}}
+	ad := newFakeAD()
+	ad.add("carol", recipientUserMailbox, adBase)
+	src := adSource(t, ad)
+
+	sum, err := Sync(ctx, src, c, false)
+	if err != nil || sum.Added != 1 || !src.LastRead().Full {
+		t.Fatalf("first run: got %+v, %v, %+v; want carol added by a full read", sum, err,
+			src.LastRead())
+	}
+	ad.modify("carol", "displayName", "Carol Clark")
+	sum, err = Sync(ctx, src, c, false)
+	if err != nil || sum.Updated != 1 || src.LastRead().Full {
+		t.Fatalf("second run: got %+v, %v, %+v; want carol updated incrementally", sum, err,
+			src.LastRead())
+	}
+	if u, _ := f.cloud.Lookup(ctx, "carol@contoso.test"); u.DisplayName != "Carol Clark" {
+		t.Errorf("cloud display name: got %q, want Carol Clark", u.DisplayName)
+	}
+}
