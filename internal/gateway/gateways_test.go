@@ -2,7 +2,9 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,8 +17,8 @@ import (
 
 // TestTwoGateways runs two gateways over one PostgreSQL database behind
 // one public URL, as behind a load balancer: what one writes the other
-// reads at once, a paging link issued by one works on the other, and mail
-// both queues could send leaves once.
+// reads at once, a paging link or delta link issued by one works on the
+// other, and mail both queues could send leaves once.
 func TestTwoGateways(t *testing.T) {
 	dsn := postgresDSN(t)
 	sink := newSink(t)
@@ -61,6 +63,44 @@ func TestTwoGateways(t *testing.T) {
 		}
 	})
 
+	t.Run("delta links from one on the other", func(t *testing.T) {
+		// The first round, two messages a page, alternates gateways page
+		// by page; the next round, after a write on A, is read on B.
+		// Links name the public URL; B is reached at its own address.
+		onB := func(link string) string { return graphB + strings.TrimPrefix(link, graphA) }
+		link := graphA + "/me/mailFolders/inbox/messages/delta?$select=subject"
+		seen, pages := 0, 0
+		for ; ; pages++ {
+			url, tok := link, tokA
+			if pages%2 == 1 {
+				url, tok = onB(link), tokB
+			}
+			r := getPrefer(t, url, tok, "odata.maxpagesize=2")
+			seen += len(r.values(t))
+			next, ok := r.body["@odata.nextLink"].(string)
+			if !ok {
+				link, _ = r.body["@odata.deltaLink"].(string)
+				break
+			}
+			link = next
+		}
+		if pages < 2 || !strings.Contains(link, "$deltatoken=") {
+			t.Fatalf("first round: %d pages, %d messages, deltaLink %q; want pages on both",
+				pages+1, seen, link)
+		}
+		subject := fmt.Sprintf("delta across gateways %d", time.Now().UnixNano())
+		call(t, "POST", graphA+"/me/mailFolders/inbox/messages", tokA,
+			map[string]any{"subject": subject}).want(t, "create on A", 201)
+		r := call(t, "GET", onB(link), tokB, nil).want(t, "next round on B", 200)
+		v := r.values(t)
+		if len(v) != 1 || v[0].(map[string]any)["subject"] != subject {
+			t.Errorf("next round on B: got %s, want only %q", r.raw, subject)
+		}
+		if _, ok := r.body["@odata.deltaLink"].(string); !ok {
+			t.Errorf("next round on B: no deltaLink in %s", r.raw)
+		}
+	})
+
 	t.Run("queued mail leaves once", func(t *testing.T) {
 		const n = 6
 		prefix := fmt.Sprintf("queued %d #", time.Now().UnixNano())
@@ -85,6 +125,30 @@ func TestTwoGateways(t *testing.T) {
 			}
 		}
 	})
+}
+
+// getPrefer sends a Graph GET with a Prefer header and wants 200.
+func getPrefer(t *testing.T, url, tok, prefer string) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Prefer", prefer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := response{status: resp.StatusCode}
+	if r.raw, err = io.ReadAll(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(r.raw, &r.body); err != nil || r.status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, r.status, r.raw)
+	}
+	return r
 }
 
 // sink is an SMTP smart host that counts the messages it receives.

@@ -18,6 +18,9 @@ var newestFirst = func() store.Order {
 }()
 
 func (f *Face) messageList(c *Call, res resource) error {
+	if res.delta {
+		return f.messageDelta(c, res)
+	}
 	switch c.R.Method {
 	case http.MethodGet:
 	case http.MethodPost:
@@ -30,6 +33,7 @@ func (f *Face) messageList(c *Call, res resource) error {
 	if err != nil {
 		return err
 	}
+	searchOrder(q) // before the default, which it replaces
 	q.DefaultOrder(newestFirst)
 
 	ctx := c.R.Context()
@@ -44,6 +48,7 @@ func (f *Face) messageList(c *Call, res resource) error {
 		if count, err = f.Engine.CountMessages(ctx, c.Mailbox, res.folder, cq); err != nil {
 			return engineError(err)
 		}
+		count = searchCount(q, count)
 	}
 
 	page, more := odata.Page(items, q)

@@ -24,11 +24,20 @@ type resource struct {
 	folder  string    // folder id or well-known name ("" = whole mailbox)
 	message string    // message id
 	path    []Segment // the path in keyed form, for @odata.context
+	// delta marks messages/delta under a messageList: the delta function
+	// of the collection (delta.go).
+	delta bool
 }
 
 // op is the access that method needs on r, or -1 when the method is not
 // allowed (the handler answers 405).
 func (r resource) op(method string) Op {
+	if r.delta {
+		if method == http.MethodGet {
+			return Read
+		}
+		return -1
+	}
 	switch r.kind {
 	case messageSend, sendMail:
 		if method == http.MethodPost {
@@ -115,7 +124,10 @@ func resolve(raw []Segment) (resource, error) {
 
 func messagePath(res resource, s Segment, rest []Segment) (resource, error) {
 	if !s.HasKey {
-		if len(rest) > 0 {
+		switch {
+		case len(rest) == 1 && isAction(rest[0].Name, "delta") && !rest[0].HasKey:
+			res.delta = true
+		case len(rest) > 0:
 			return res, notFound(res.path)
 		}
 		res.kind = messageList
