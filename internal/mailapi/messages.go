@@ -33,7 +33,6 @@ func (f *Face) messageList(c *Call, res resource) error {
 	if err != nil {
 		return err
 	}
-	searchOrder(q) // before the default, which it replaces
 	q.DefaultOrder(newestFirst)
 
 	ctx := c.R.Context()
@@ -48,7 +47,6 @@ func (f *Face) messageList(c *Call, res resource) error {
 		if count, err = f.Engine.CountMessages(ctx, c.Mailbox, res.folder, cq); err != nil {
 			return engineError(err)
 		}
-		count = searchCount(q, count)
 	}
 
 	page, more := odata.Page(items, q)
