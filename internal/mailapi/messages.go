@@ -33,6 +33,7 @@ func (f *Face) messageList(c *Call, res resource) error {
 	if err != nil {
 		return err
 	}
+	searchOrder(q) // before the default, which it replaces
 	q.DefaultOrder(newestFirst)
 
 	ctx := c.R.Context()
@@ -47,6 +48,7 @@ func (f *Face) messageList(c *Call, res resource) error {
 		if count, err = f.Engine.CountMessages(ctx, c.Mailbox, res.folder, cq); err != nil {
 			return engineError(err)
 		}
+		count = searchCount(q, count)
 	}
 
 	page, more := odata.Page(items, q)
