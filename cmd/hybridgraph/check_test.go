@@ -198,9 +198,9 @@ func TestCheckConfig(t *testing.T) {
 		t.Errorf("got exit %d, verdict %s, URL %s; want 2, FAIL, %s", code, rep.Verdict,
 			rep.URL, d.OnPremURL)
 	}
+	wantStatus := map[string]string{"R1": "FAIL", "R3": "PASS", "OAuth": "PASS"}
 	for _, r := range rep.Results {
-		if want := map[string]string{"R1": "FAIL", "R3": "PASS", "OAuth": "PASS"}[r.ID]; want != "" &&
-			string(r.Status) != want {
+		if want := wantStatus[r.ID]; want != "" && string(r.Status) != want {
 			t.Errorf("%s: got %s, want %s (%v)", r.ID, r.Status, want, r.Evidence)
 		}
 	}
