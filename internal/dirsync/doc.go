@@ -3,6 +3,9 @@
 // (FromDirectory) and pushes it (Client); the cloud side's Handler checks
 // the caller's app token and applies the batch to the cloud directory in
 // one transaction (directory.Apply), answering with the run's summary.
+// Sync is one run (read, push, commit the source's read state); the
+// one-shot command runs it once, and the on-prem server's Loop runs it at
+// start and then every DefaultInterval, never confirming held deletions.
 //
 // The intake takes an app token with the DirectorySync role rather than
 // the server-to-server trust: S2S tokens are issued by the cloud for the
