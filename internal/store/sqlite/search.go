@@ -47,6 +47,12 @@ func upSearch(ctx context.Context, tx *sql.Tx) error {
 	list := strings.Join(cols, ", ")
 	oldVals := "old." + strings.Join(cols, ", old.")
 	newVals := "new." + strings.Join(cols, ", new.")
+	// An update that leaves the words alone (a flag, a move) leaves the
+	// index alone.
+	changed := make([]string, len(cols))
+	for i, c := range cols {
+		changed[i] = "old." + c + " IS NOT new." + c
+	}
 	for _, stmt := range []string{
 		`CREATE VIRTUAL TABLE messages_fts USING fts5(` + list +
 			`, content='messages', tokenize='unicode61')`,
@@ -58,7 +64,8 @@ func upSearch(ctx context.Context, tx *sql.Tx) error {
 			INSERT INTO messages_fts (messages_fts, rowid, ` + list + `)
 			VALUES ('delete', old.rowid, ` + oldVals + `);
 		END`,
-		`CREATE TRIGGER messages_fts_update AFTER UPDATE OF ` + list + ` ON messages BEGIN
+		`CREATE TRIGGER messages_fts_update AFTER UPDATE OF ` + list + ` ON messages
+		WHEN ` + strings.Join(changed, " OR ") + ` BEGIN
 			INSERT INTO messages_fts (messages_fts, rowid, ` + list + `)
 			VALUES ('delete', old.rowid, ` + oldVals + `);
 			INSERT INTO messages_fts (rowid, ` + list + `) VALUES (new.rowid, ` + newVals + `);

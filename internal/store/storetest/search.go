@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,10 +121,19 @@ func testSearchWrites(t *testing.T, db store.Store, pizza store.Query) {
 	if err := db.DeleteItem(ctx, Mailbox, "s3"); err != nil {
 		t.Fatal(err)
 	}
+	// A write that leaves the words alone (a flag) must keep the item found.
+	flagged := searchDocs()[0]
+	flagged.Doc = []byte(strings.Replace(string(flagged.Doc), `"isRead":true`,
+		`"isRead":false`, 1))
+	if err := db.UpdateItem(ctx, flagged, ""); err != nil {
+		t.Fatal(err)
+	}
 	calzone := pizza
 	calzone.Search = "calzone"
 	checkList(t, db, []listCase{
 		{"after update and delete", pizza, "s1", 1},
 		{"new subject", calzone, "s4", 1},
+		{"after a flag", store.Query{Search: "friday", Where: "is_read = ?",
+			Args: []any{false}}, "s1", 1},
 	})
 }
