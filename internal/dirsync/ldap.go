@@ -74,10 +74,17 @@ type ReadStats struct {
 }
 
 // LDAPSource reads the on-prem directory from Active Directory or any LDAP
-// server holding the same attributes, binding as a service account. With a
-// StatePath it reads incrementally where the server offers it: each Read
-// asks for the changes since the state that Commit kept after the cloud
-// accepted the previous run. An LDAPSource is not for concurrent use.
+// server holding the same attributes, binding as a service account.
+//
+// With a StatePath it reads incrementally where the server offers it: each
+// Read asks the root DSE what the server offers (see ReadMode), then asks
+// for the changes since the state that Commit kept after the cloud accepted
+// the previous run. Deletions come as deletes in the batch (LDAP Sync's
+// delete phase, AD tombstones) or, after an LDAP Sync present phase, as a
+// full batch listing the unchanged users as present; either way the cloud's
+// deletion threshold and cloud-only protection apply. Without a state, with
+// a state the server refuses, or with a server that offers nothing, a Read
+// is a full compare. An LDAPSource is not for concurrent use.
 type LDAPSource struct {
 	URL      string // ldap://host:port or ldaps://host:port
 	BindDN   string
@@ -182,12 +189,30 @@ func (s *LDAPSource) read(ctx context.Context, c ldap.Client, dse rootDSE, prev 
 		r, err = s.readUSN(ctx, c, dse, ldapCursor{})
 		r.stats.Fallback = "the account may not use DirSync; reading uSNChanged"
 	}
-	if mode == ModeSyncrepl &&
-		ldap.IsErrorWithCode(err, ldap.LDAPResultUnavailableCriticalExtension) {
-		// The control is loaded but not configured on this database.
-		r, err = s.readFull(ctx, c)
-		r.stats.Fallback = "the server offers no LDAP Sync on this base"
+	if mode == ModeSyncrepl {
+		r, err = s.syncreplFallback(ctx, c, r, err)
 	}
+	return r, err
+}
+
+// syncreplFallback reads the directory with a paged search when LDAP Sync
+// is not available for this base or this account.
+func (s *LDAPSource) syncreplFallback(ctx context.Context, c ldap.Client, r ldapRead,
+	err error) (ldapRead, error) {
+	var reason string
+	switch {
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultUnavailableCriticalExtension):
+		// The control is loaded but not configured on this database.
+		reason = "the server offers no LDAP Sync on this base"
+	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded):
+		// LDAP Sync cannot be paged: the account's size limit (slapd's
+		// default is 500 entries) must cover the directory.
+		reason = "the account's size limit stops LDAP Sync; raise it to read incrementally"
+	default:
+		return r, err
+	}
+	r, err = s.readFull(ctx, c)
+	r.stats.Fallback = reason
 	return r, err
 }
 

@@ -1,6 +1,8 @@
 package dirsync
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,5 +172,54 @@ func TestCursorKeeping(t *testing.T) {
 	}
 	if got, note := s.loadCursor(); got.positioned() || note == "" {
 		t.Errorf("broken state: got %+v, %q; want none, with a reason", got, note)
+	}
+}
+
+// fakeLimited is an OpenLDAP server with LDAP Sync whose size limit is
+// below the directory's size: LDAP Sync fails, a paged search works.
+type fakeLimited struct {
+	ldap.Client
+	entries []*ldap.Entry
+}
+
+func (f *fakeLimited) Bind(string, string) error { return nil }
+func (f *fakeLimited) Close() error              { return nil }
+
+func (f *fakeLimited) Search(*ldap.SearchRequest) (*ldap.SearchResult, error) {
+	dse := ldap.NewEntry("", map[string][]string{"supportedControl": {oidSyncRequest}})
+	return &ldap.SearchResult{Entries: []*ldap.Entry{dse}}, nil
+}
+
+func (f *fakeLimited) SearchWithPaging(*ldap.SearchRequest, uint32) (*ldap.SearchResult,
+	error) {
+	return &ldap.SearchResult{Entries: f.entries}, nil
+}
+
+func (f *fakeLimited) Syncrepl(context.Context, *ldap.SearchRequest, int,
+	ldap.ControlSyncRequestMode, []byte, bool) ldap.Response {
+	return errResponse{ldap.NewError(ldap.LDAPResultSizeLimitExceeded,
+		errors.New("size limit exceeded"))}
+}
+
+// errResponse is a search that failed before its first result.
+type errResponse struct{ err error }
+
+func (r errResponse) Entry() *ldap.Entry       { return nil }
+func (r errResponse) Referral() string         { return "" }
+func (r errResponse) Controls() []ldap.Control { return nil }
+func (r errResponse) Err() error               { return r.err }
+func (r errResponse) Next() bool               { return false }
+
+func TestSyncreplSizeLimit(t *testing.T) {
+	f := &fakeLimited{entries: []*ldap.Entry{ldap.NewEntry("cn=carol", map[string][]string{
+		"entryUUID": {"00112233-4455-6677-8899-aabbccddeeff"}, "mail": {"carol@x.test"},
+		"userPrincipalName": {"carol@x.test"}, "msExchRecipientTypeDetails": {"1"}})}}
+	s := &LDAPSource{URL: "ldap://x", dial: func(string) (ldap.Client, error) { return f, nil }}
+	b, err := s.Read(context.Background())
+	if err != nil || len(b.Upserts) != 1 || !b.Full {
+		t.Fatalf("read: got %+v, %v; want a full batch of carol", b, err)
+	}
+	if st := s.LastRead(); st.Mode != ModeFull || !strings.Contains(st.Fallback, "size limit") {
+		t.Errorf("read: got %+v, want a full read explained by the size limit", st)
 	}
 }

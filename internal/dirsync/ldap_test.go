@@ -265,6 +265,25 @@ func TestLDAPSync(t *testing.T) {
 	}
 }
 
+// seed adds ten mailbox users, carol with secondary addresses, and a
+// contact; it returns the number of entries the filter selects.
+func seed(t *testing.T, c *ldap.Conn) int {
+	users := []ldapUser{{name: "carol", proxies: []string{"SMTP:carol@contoso.test",
+		"smtp:c.clark@contoso.test", "X500:/o=Contoso/cn=carol"}}}
+	for i := range 9 {
+		users = append(users, ldapUser{name: fmt.Sprintf("u%d", i)})
+	}
+	for i, u := range users {
+		u.recipientType, u.homeMDB = recipientUserMailbox, mdb("MDB01")
+		u.guid = fmt.Sprintf("00000000-0000-0000-0000-0000000000%02d", i+1)
+		u.add(t, c)
+	}
+	// A contact is not a mailbox user: sync leaves it out.
+	ldapUser{name: "contact", recipientType: "64",
+		guid: "00000000-0000-0000-0000-000000000099"}.add(t, c)
+	return len(users) + 1
+}
+
 // story is the sync story every server goes through.
 func story(t *testing.T, h *syncHarness, mode ReadMode) {
 	ctx := context.Background()
@@ -286,22 +305,7 @@ func story(t *testing.T, h *syncHarness, mode ReadMode) {
 		}
 	}
 
-	users := []ldapUser{{name: "carol", proxies: []string{"SMTP:carol@contoso.test",
-		"smtp:c.clark@contoso.test", "X500:/o=Contoso/cn=carol"}}}
-	for i := range 9 {
-		users = append(users, ldapUser{name: fmt.Sprintf("u%d", i)})
-	}
-	for i, u := range users {
-		u.recipientType, u.homeMDB = recipientUserMailbox, mdb("MDB01")
-		u.guid = fmt.Sprintf("00000000-0000-0000-0000-0000000000%02d", i+1)
-		u.add(t, h.conn)
-		live++
-	}
-	// A contact is not a mailbox user: sync leaves it out.
-	ldapUser{name: "contact", recipientType: "64",
-		guid: "00000000-0000-0000-0000-000000000099"}.add(t, h.conn)
-	live++
-
+	live = seed(t, h.conn)
 	first := h.run(false)
 	check("first sync", first, [5]int{10, 0, 0, 0, 0}, live)
 	if !first.full {
