@@ -80,8 +80,11 @@ func (r *syncRun) match(ctx context.Context, su SourceUser) (cur *User, reason s
 		self = cur.ObjectID
 	}
 	upn, addr, err := r.addressHolder(ctx, su, self)
-	if err != nil || upn != "" {
-		return nil, fmt.Sprintf("collision: address %s held by %s", addr, upn), err
+	if err != nil {
+		return nil, "", err
+	}
+	if upn != "" {
+		return nil, fmt.Sprintf("collision: address %s held by %s", addr, upn), nil
 	}
 	return cur, "", nil
 }
