@@ -14,6 +14,9 @@ import (
 // ([MS-ADTS] 3.1.1.3.4.1.3): the server returns what the account may read,
 // so that an account without the Replicating Directory Changes right can
 // use DirSync.
+// TODO: DirSync and uSNChanged reads are tested against a model of a
+// domain controller only; whether tombstones reach an account without
+// rights on Deleted Objects under this flag is unverified on a real AD.
 const dirSyncObjectSecurity = 0x1
 
 // dirSyncPagesMax bounds one read: a server that keeps saying "more data"
