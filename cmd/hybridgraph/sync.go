@@ -71,7 +71,24 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	printSyncSummary(stdout, sum)
+	if source == &src {
+		printReadStats(stdout, src.LastRead())
+	}
 	return nil
+}
+
+// printReadStats says how an LDAP read went, so that an admin sees whether
+// runs are incremental and, when not, why.
+func printReadStats(w io.Writer, st dirsync.ReadStats) {
+	kind := "incremental"
+	if st.Full {
+		kind = "full compare"
+	}
+	fmt.Fprintf(w, "read by %s (%s): %d entries, %d deletes, %d present\n", st.Mode, kind,
+		st.Entries, st.Deletes, st.Present)
+	if st.Fallback != "" {
+		fmt.Fprintf(w, "  full compare because %s\n", st.Fallback)
+	}
 }
 
 // ldapFlags declares the flags that name an LDAP source, shared by sync

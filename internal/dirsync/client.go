@@ -91,9 +91,14 @@ func FromDirectory(ctx context.Context, d *directory.Directory) (directory.Batch
 		if err != nil {
 			return directory.Batch{}, fmt.Errorf("user %s: %w", u.UPN, err)
 		}
-		b.Upserts = append(b.Upserts, directory.SourceUser{ImmutableID: id, UPN: u.UPN,
-			Mail: u.Mail, DisplayName: u.DisplayName, RecipientType: u.RecipientType,
-			MailboxGUID: u.MailboxGUID})
+		su := directory.SourceUser{ImmutableID: id, UPN: u.UPN, Mail: u.Mail,
+			DisplayName: u.DisplayName, RecipientType: u.RecipientType,
+			MailboxGUID: u.MailboxGUID}
+		if u.RecipientType == directory.UserMailbox {
+			// homeMDB of an LDAP source: the on-prem database holding it.
+			su.Database = u.Database
+		}
+		b.Upserts = append(b.Upserts, su)
 	}
 	return b, nil
 }

@@ -116,6 +116,9 @@ func TestPushFromDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(b.Upserts) != 1 || b.Upserts[0].Database != "DB1" {
+		t.Fatalf("batch: got %+v, want carol on DB1", b.Upserts)
+	}
 	c := &Client{BaseURL: f.srv.URL, HTTP: f.srv.Client(),
 		Token: func(context.Context) (string, error) {
 			return f.appToken(t, auth.DirectorySync.Application...), nil
@@ -132,7 +135,8 @@ func TestPushFromDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !got.SyncEnabled || got.ImmutableID != "MyIRAFVEd2aImaq7zN3u/w==" ||
-		got.Premises != directory.OnPrem || got.MailboxGUID != "g-carol" {
+		got.Premises != directory.OnPrem || got.MailboxGUID != "g-carol" ||
+		got.Database != "DB1" {
 		t.Errorf("cloud entry: got %+v, want carol synced on premises", got)
 	}
 

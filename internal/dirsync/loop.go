@@ -93,6 +93,11 @@ func (l *Loop) runOnce(ctx context.Context, interval time.Duration) {
 	default:
 		l.logSummary(sum)
 	}
+	if ls, ok := l.Source.(*LDAPSource); ok && err == nil {
+		st := ls.LastRead()
+		l.Log.Info("directory read", "mode", st.Mode, "full", st.Full, "entries", st.Entries,
+			"deletes", st.Deletes, "present", st.Present, "fallback", st.Fallback)
+	}
 }
 
 // Once reads the source and pushes it without confirming deletions.
