@@ -51,3 +51,17 @@ func (d *Directory) Query(ctx context.Context, q store.Query) ([]User, error) {
 	}
 	return users, rows.Err()
 }
+
+// Count counts the users matching q.Where, whatever q's page: Graph's
+// @odata.count of a users query.
+func (d *Directory) Count(ctx context.Context, q store.Query) (int, error) {
+	query := `SELECT count(*) FROM users`
+	if q.Where != "" {
+		query += ` WHERE ` + q.Where
+	}
+	var n int
+	if err := d.db.QueryRowContext(ctx, query, q.Args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
