@@ -17,7 +17,8 @@
 //     host, cached per user and audience until five minutes before it ends.
 //  4. Translation of the request: path segments, $select, $filter, $orderby
 //     and $expand names, enum literals and the JSON body go from Graph's
-//     camelCase to v2.0's PascalCase, all through package schema.
+//     camelCase to v2.0's PascalCase, all through package schema. Graph's
+//     message delta becomes v2.0's track-changes query (delta.go).
 //  5. Proxy and translation of the answer: names back to Graph,
 //     @odata.context and @odata.nextLink rebuilt on the gateway's own URL
 //     (the client must never be sent to the on-prem host), on-prem links

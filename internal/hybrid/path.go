@@ -86,6 +86,7 @@ type resource struct {
 	entity bool               // the path ends at one entity
 	action *pathSegment       // the last segment is an action
 	raw    bool               // $value, $count, $ref: the answer is not an entity
+	delta  bool               // messages/delta, sent as v2.0 track-changes (delta.go)
 }
 
 // bodyType is the type of the request body, nil when unknown.

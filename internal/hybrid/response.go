@@ -83,6 +83,9 @@ func (a *answer) translate(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("translate answer: %w", err)
 	}
+	if a.res.delta {
+		return deltaPage(out, a.context())
+	}
 	return out, nil
 }
 
@@ -142,6 +145,9 @@ func quote(s string) []byte {
 // #<type> for an action's result.
 func (a *answer) context() string {
 	meta := a.base + "/v1.0/$metadata#"
+	if a.res.delta {
+		return meta + "Collection(message)"
+	}
 	if act := a.res.action; act != nil {
 		if t := a.res.resultType(); t != nil {
 			return meta + t.Graph
@@ -188,6 +194,10 @@ func (a *answer) link(raw string) (string, error) {
 	}
 
 	res := translatePath(segs, schema.Graph)
+	if a.res != nil && a.res.delta {
+		// The v2.0 link names the collection; Graph's names delta on it.
+		res.segs = append(res.segs, "delta")
+	}
 	out := a.base + "/v1.0/users/" + url.PathEscape(a.target.UPN)
 	if len(res.segs) > 0 {
 		out += "/" + strings.Join(res.segs, "/")

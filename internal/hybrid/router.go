@@ -150,6 +150,7 @@ func (rt *Router) Serve(w http.ResponseWriter, r *http.Request, version string, 
 		return UnsupportedError()
 	}
 	res := translatePath(rest, schema.REST)
+	res.trackChanges()
 	if r.Method == http.MethodPost && res.action == nil && !res.entity && !res.raw {
 		res.entity = true // a create answers with the new entity
 	}
@@ -266,6 +267,9 @@ func (rt *Router) outgoing(ctx context.Context, r *http.Request, target Target, 
 		for _, v := range r.Header.Values(h) {
 			req.Header.Add(h, v)
 		}
+	}
+	if res.delta {
+		req.Header.Add("Prefer", trackChangesPreference)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("X-AnchorMailbox", target.UPN)

@@ -29,6 +29,7 @@ type seen struct {
 	method, path, auth, anchor, contentType string
 	query                                   url.Values
 	body                                    string
+	prefer                                  []string
 }
 
 // reply is what it answers.
@@ -60,7 +61,8 @@ func newOnPrem(t *testing.T) *onPrem {
 		b, _ := io.ReadAll(r.Body)
 		o.mu.Lock()
 		o.got = append(o.got, seen{r.Method, r.URL.EscapedPath(), r.Header.Get("Authorization"),
-			r.Header.Get("X-AnchorMailbox"), r.Header.Get("Content-Type"), r.URL.Query(), string(b)})
+			r.Header.Get("X-AnchorMailbox"), r.Header.Get("Content-Type"), r.URL.Query(), string(b),
+			r.Header.Values("Prefer")})
 		rep := o.reply
 		o.mu.Unlock()
 		if rep.delay > 0 {
@@ -129,6 +131,12 @@ func newRouter(o *onPrem, tokens TokenSource, mod func(*Options)) *Router {
 // call runs one Graph request through the middleware and Serve, the way the
 // front door does: /{version}/users/{id}/{rest...}.
 func call(rt *Router, target Target, method, rawURL, body string) *httptest.ResponseRecorder {
+	return callWith(rt, target, method, rawURL, body, nil)
+}
+
+// callWith is call with extra request headers.
+func callWith(rt *Router, target Target, method, rawURL, body string,
+	header http.Header) *httptest.ResponseRecorder {
 	h := httpserver.Middleware(slog.New(slog.DiscardHandler), httpserver.GraphEnvelope,
 		httpserver.Handle(httpserver.GraphEnvelope, func(w http.ResponseWriter, r *http.Request) error {
 			parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/"), "/")
@@ -147,6 +155,11 @@ func call(rt *Router, target Target, method, rawURL, body string) *httptest.Resp
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("client-request-id", "c-1")
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec

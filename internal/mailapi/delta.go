@@ -21,6 +21,11 @@ import (
 // the next round) unchanged, and the token carries the $select list. The
 // engine (mailbox.MessageDelta) keeps no state between requests, so a link
 // issued by one gateway works on any other over the same database.
+//
+// Outlook REST v2.0 has no delta function: a GET of the messages
+// collection with Prefer: odata.track-changes asks for the same thing, and
+// its links carry the same two tokens on the collection's own URL
+// (exchange-hybrid.md §1.3, "Delta/sync" row).
 
 // Token parameters of delta links. They are not OData system query
 // options of package odata, so they are taken out before it parses.
@@ -32,9 +37,11 @@ const (
 func (f *Face) messageDelta(c *Call, res resource) error {
 	if res.folder == "" {
 		// Graph tracks message changes per folder only
-		// (delta-query-messages).
+		// (delta-query-messages); the message is the service's own.
 		return httpserver.Errorf(http.StatusBadRequest, "ErrorInvalidUrlQuery",
-			"Message delta is served per folder: use mailFolders/{id}/messages/delta.")
+			"Unsupported request: Change tracking is not supported against "+
+				"'microsoft.graph.message'. Track the messages of a folder: "+
+				"mailFolders/{id}/messages/delta.")
 	}
 	from, sel, err := f.deltaRequest(c)
 	if err != nil {
@@ -51,12 +58,22 @@ func (f *Face) messageDelta(c *Call, res resource) error {
 	}
 
 	convert := applyBodyPreference(c.W, c.R)
+	// The service answers delta with Preference-Applied:
+	// odata.track-changes (graph-api.md §3.4, last point). One field
+	// holds every applied preference (RFC 7240 §3), so that a proxy
+	// copying one field keeps them all.
+	applied := []string{"odata.track-changes"}
 	if sizeApplied {
-		c.W.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(size))
+		applied = append(applied, "odata.maxpagesize="+strconv.Itoa(size))
 	}
+	if prev := c.W.Header().Get("Preference-Applied"); prev != "" {
+		applied = append([]string{prev}, applied...)
+	}
+	c.W.Header().Set("Preference-Applied", strings.Join(applied, ", "))
 	values := make([][]byte, len(page.Changes))
+	removedContext := c.ContextBase + contextPath(res.path) + "/$deletedEntity"
 	for i, ch := range page.Changes {
-		if values[i], err = f.deltaEntry(ch, selected, convert); err != nil {
+		if values[i], err = f.deltaEntry(ch, selected, convert, removedContext); err != nil {
 			return err
 		}
 	}
@@ -163,21 +180,55 @@ func (f *Face) deltaSelect(sel string) ([]*schema.Property, error) {
 	return q.Select, nil
 }
 
-// deltaEntry renders one change: the message as selected, or a removal as
-// Graph shapes it, {"@odata.type", "id", "@removed": {"reason":
-// "deleted"}} (graph-api.md §3.4: deleted and moved-out messages alike).
+// deltaEntry renders one change: the message as selected, or a removal.
+// Graph shapes a removal {"@odata.type", "id", "@removed": {"reason":
+// "deleted"}}, for deleted and moved-out messages alike (graph-api.md
+// §3.4). Outlook REST v2.0 is OData 4.0, whose JSON format writes a
+// deleted entity as {"@odata.context": "…/$deletedEntity", "id",
+// "reason"} (OData JSON Format 4.0 §14.4); the property is spelled Id as
+// everywhere on that face (inferred: the reference gives no v2.0 example).
 func (f *Face) deltaEntry(ch store.Change, sel []*schema.Property,
-	convert func([]byte) ([]byte, error)) ([]byte, error) {
+	convert func([]byte) ([]byte, error), removedContext string) ([]byte, error) {
 	if !ch.Removed {
 		return shapeMessage(ch.Item.Doc, f.Dialect, sel, convert)
 	}
 	var b bytes.Buffer
+	if f.Dialect == schema.REST {
+		b.WriteString(`{"@odata.context":`)
+		b.Write(quote(removedContext))
+		b.WriteString(`,"Id":`)
+		b.Write(quote(ch.ID))
+		b.WriteString(`,"reason":"deleted"}`)
+		return b.Bytes(), nil
+	}
 	b.WriteString(`{"@odata.type":`)
 	b.Write(quote("#" + schema.Message.FullName(f.Dialect)))
-	b.WriteString(`,"` + schema.Message.Prop(schema.Graph, "id").Name(f.Dialect) + `":`)
+	b.WriteString(`,"id":`)
 	b.Write(quote(ch.ID))
 	b.WriteString(`,"@removed":{"reason":"deleted"}}`)
 	return b.Bytes(), nil
+}
+
+// tracksChanges reports a v2.0 request for changes: a GET of a messages
+// collection with Prefer: odata.track-changes, or one that follows a
+// link with a token.
+func (f *Face) tracksChanges(c *Call) bool {
+	if f.Dialect != schema.REST || c.R.Method != http.MethodGet {
+		return false
+	}
+	for _, line := range c.R.Header.Values("Prefer") {
+		for _, pref := range strings.Split(line, ",") {
+			if strings.EqualFold(strings.TrimSpace(pref), "odata.track-changes") {
+				return true
+			}
+		}
+	}
+	for key := range c.R.URL.Query() {
+		if k := strings.ToLower(key); k == paramSkipToken || k == paramDeltaToken {
+			return true
+		}
+	}
+	return false
 }
 
 // deltaCollection assembles a delta page: "@odata.context", "value", then

@@ -34,6 +34,17 @@ type deltaFixture struct {
 
 func newDeltaFixture(t *testing.T) *deltaFixture {
 	t.Helper()
+	return newFaceFixture(t, schema.Graph)
+}
+
+// newFaceFixture serves the face of dialect d: Graph under /v1.0, Outlook
+// REST under /api/v2.0.
+func newFaceFixture(t *testing.T, d schema.Dialect) *deltaFixture {
+	t.Helper()
+	prefix := "/v1.0"
+	if d == schema.REST {
+		prefix = "/api/v2.0"
+	}
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "db1.sqlite"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,10 +57,10 @@ func newDeltaFixture(t *testing.T) *deltaFixture {
 		}
 	}
 	f := &deltaFixture{e: e, db: db}
-	face := &Face{Dialect: schema.Graph, Engine: e}
+	face := &Face{Dialect: d, Engine: e}
 	f.srv = httptest.NewServer(httpserver.Handle(httpserver.GraphEnvelope,
 		func(w http.ResponseWriter, r *http.Request) error {
-			segs, err := SplitPath(strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0"))
+			segs, err := SplitPath(strings.TrimPrefix(r.URL.EscapedPath(), prefix))
 			if err != nil {
 				return err
 			}
@@ -59,7 +70,7 @@ func newDeltaFixture(t *testing.T) *deltaFixture {
 				ref = bob
 			}
 			return face.Serve(&Call{W: w, R: r, Mailbox: ref, Path: rest,
-				ContextBase: f.srv.URL + "/v1.0/$metadata#users('" + ref.ID + "')",
+				ContextBase: f.srv.URL + prefix + "/$metadata#users('" + ref.ID + "')",
 				Authorize:   func(Op) error { return nil },
 				RequestURL:  AbsoluteURL(f.srv.URL, r)})
 		}))
@@ -100,11 +111,20 @@ func (f *deltaFixture) get(t *testing.T, url string, prefer ...string) deltaAnsw
 	values, _ := a.body["value"].([]any)
 	for _, v := range values {
 		m := v.(map[string]any)
-		if _, ok := m["@removed"]; ok {
-			a.entries = append(a.entries, "-"+m["id"].(string))
+		_, removed := m["@removed"]
+		id, _ := m["id"].(string)
+		if m["reason"] == "deleted" {
+			removed = true // the v2.0 form
+			id, _ = m["Id"].(string)
+		}
+		if removed {
+			a.entries = append(a.entries, "-"+id)
 			continue
 		}
 		s, _ := m["subject"].(string)
+		if s == "" {
+			s, _ = m["Subject"].(string)
+		}
 		a.entries = append(a.entries, s)
 	}
 	return a
@@ -129,7 +149,8 @@ func (f *deltaFixture) round(t *testing.T, url string, prefer ...string) ([]stri
 			continue
 		}
 		delta, _ := a.body["@odata.deltaLink"].(string)
-		if !strings.Contains(delta, "/messages/delta?$deltatoken=") {
+		if !strings.Contains(delta, "/messages/delta?$deltatoken=") &&
+			!strings.Contains(delta, "/api/v2.0/me/MailFolders/Inbox/messages?$deltatoken=") {
 			t.Fatalf("last page: deltaLink %q, want one with $deltatoken", delta)
 		}
 		return all, delta
@@ -159,8 +180,9 @@ func TestMessageDeltaOverHTTP(t *testing.T) {
 	// The first round, two at a time, with $select carried by the links.
 	first := f.get(t, "/me/mailFolders/Inbox/messages/delta?$select=subject",
 		"odata.maxpagesize=2")
-	if got := first.header.Get("Preference-Applied"); got != "odata.maxpagesize=2" {
-		t.Errorf("Preference-Applied: got %q, want odata.maxpagesize=2", got)
+	wantApplied := "odata.track-changes, odata.maxpagesize=2"
+	if got := first.header.Values("Preference-Applied"); !cmp.Equal(got, []string{wantApplied}) {
+		t.Errorf("Preference-Applied: got %q, want %q", got, wantApplied)
 	}
 	wantContext := f.srv.URL + "/v1.0/$metadata#Collection(message)"
 	if got, want := first.body["@odata.context"], wantContext; got != want {
@@ -313,5 +335,48 @@ func TestMaxPageSize(t *testing.T) {
 				t.Errorf("got %d, %v; want %d, %v", size, applied, tt.size, tt.applied)
 			}
 		})
+	}
+}
+
+// TestTrackChangesOverREST syncs a folder on the Outlook REST v2.0 face:
+// Prefer: odata.track-changes on the messages collection, the same
+// tokens on the collection's URL, removals in the OData 4.0 form. Without
+// the preference the collection is a plain list.
+func TestTrackChangesOverREST(t *testing.T) {
+	f := newFaceFixture(t, schema.REST)
+	ctx := context.Background()
+	a := f.create(t, alice, "inbox", "a")
+	f.create(t, alice, "inbox", "b")
+	list := f.srv.URL + "/api/v2.0/me/MailFolders/Inbox/messages?$select=Subject"
+
+	plain := f.get(t, list+"&$top=1")
+	if _, ok := plain.body["@odata.deltaLink"]; ok || plain.header.Get("Preference-Applied") != "" {
+		t.Errorf("plain list: got a delta answer %v", plain.body)
+	}
+	first := f.get(t, list, "odata.track-changes", "odata.maxpagesize=1")
+	if got := first.header.Get("Preference-Applied"); got !=
+		"odata.track-changes, odata.maxpagesize=1" {
+		t.Errorf("Preference-Applied: got %q", got)
+	}
+	next, _ := first.body["@odata.nextLink"].(string)
+	if !strings.HasPrefix(next, f.srv.URL+"/api/v2.0/me/MailFolders/Inbox/messages?$skiptoken=") {
+		t.Fatalf("nextLink: got %q, want the collection with $skiptoken", next)
+	}
+	entries, delta := f.round(t, next, "odata.track-changes")
+	if got := append(first.entries, entries...); !cmp.Equal(got, []string{"a", "b"}) {
+		t.Errorf("first round: got %q, want a b", got)
+	}
+
+	if err := f.e.DeleteMessage(ctx, alice, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	// A client following the deltaLink without the preference still
+	// gets changes: the token says what the request is.
+	got := f.get(t, delta)
+	v, _ := got.body["value"].([]any)
+	wantRemoved := map[string]any{"Id": a, "reason": "deleted", "@odata.context": f.srv.URL +
+		"/api/v2.0/$metadata#users('" + alice.ID + "')/MailFolders('Inbox')/messages/$deletedEntity"}
+	if len(v) != 1 || !cmp.Equal(v[0], any(wantRemoved)) {
+		t.Errorf("removal: got %v, want [%v]", v, wantRemoved)
 	}
 }

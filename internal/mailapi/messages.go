@@ -18,7 +18,7 @@ var newestFirst = func() store.Order {
 }()
 
 func (f *Face) messageList(c *Call, res resource) error {
-	if res.delta {
+	if res.delta || f.tracksChanges(c) {
 		return f.messageDelta(c, res)
 	}
 	switch c.R.Method {
