@@ -19,9 +19,12 @@
 // The pool (pgxpool) prepares and caches each statement text per
 // connection, so repeated list queries are planned once.
 //
-// Concurrency. Writes are single statements or short transactions at READ
-// COMMITTED; the change-key precondition is part of the UPDATE's WHERE, so
-// of two racing updates with the same change key exactly one wins. Due
+// Concurrency. Writes are short transactions at READ COMMITTED. Every
+// item write first advances its mailbox's change counter (the change log,
+// sqlstore's changes.go), and the row lock of that UPDATE orders the
+// writers of a mailbox until they commit: change numbers appear in commit
+// order, a locked mailbox refuses the write there, and of two racing
+// updates with the same change key exactly one wins. Due
 // claims the messages it returns (FOR UPDATE SKIP LOCKED and a lease
 // column), so two processes never deliver the same message at once.
 //
