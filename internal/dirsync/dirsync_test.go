@@ -78,6 +78,13 @@ func TestHandlerAuthorises(t *testing.T) {
 		{"invalid batch", f.appToken(t, role), http.MethodPost,
 			`{"upserts":[{"immutableId":"x"}]}`, http.StatusBadRequest},
 		{"empty batch", f.appToken(t, role), http.MethodPost, `{}`, http.StatusOK},
+		// Batches are larger than Graph's 4 MB request limit; the intake's
+		// own limit holds.
+		{"batch above 4 MB", f.appToken(t, role), http.MethodPost,
+			`{"upserts":[]` + strings.Repeat(" ", 5<<20) + `}`, http.StatusOK},
+		{"batch above the limit", f.appToken(t, role), http.MethodPost,
+			`{"upserts":[]` + strings.Repeat(" ", MaxBatchBytes) + `}`,
+			http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,9 +26,15 @@ type Handler struct {
 	Log       *slog.Logger
 }
 
-// HTTP returns the intake wrapped in the access log and Graph errors.
+// MaxBatchBytes is the largest sync batch the intake takes: a full batch
+// lists every synced user (about 250 bytes each), so Graph's 4 MB request
+// limit would stop at some 16,000 users; 64 MiB holds some 250,000.
+const MaxBatchBytes = 64 << 20
+
+// HTTP returns the intake wrapped in the access log and Graph errors, with
+// a body limit of MaxBatchBytes.
 func (h *Handler) HTTP() http.Handler {
-	return httpserver.Middleware(h.Log, httpserver.GraphEnvelope,
+	return httpserver.LimitedMiddleware(h.Log, httpserver.GraphEnvelope, MaxBatchBytes,
 		httpserver.Handle(httpserver.GraphEnvelope, h.serve))
 }
 

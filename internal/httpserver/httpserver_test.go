@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -90,6 +91,47 @@ func TestBodies(t *testing.T) {
 			}
 			if e := decodeError(t, rec); e.Error.Code != tt.code {
 				t.Errorf("code = %q, want %q", e.Error.Code, tt.code)
+			}
+		})
+	}
+}
+
+// TestLimitedMiddleware checks that another limit holds both ways: a body
+// above MaxBodyBytes passes under a larger limit, and the limit is named
+// when it is passed, plain or gzipped.
+func TestLimitedMiddleware(t *testing.T) {
+	const limit = MaxBodyBytes * 2
+	ok := bytes.Repeat([]byte("a"), MaxBodyBytes+1)
+	big := bytes.Repeat([]byte("a"), limit+1)
+	tests := []struct {
+		name     string
+		body     []byte
+		encoding string
+		status   int
+	}{
+		{"above the default", ok, "", 200},
+		{"above the limit", big, "", 413},
+		{"gzip above the limit", gz(big), "gzip", 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/x", bytes.NewReader(tt.body))
+			if tt.encoding != "" {
+				req.Header.Set("Content-Encoding", tt.encoding)
+			}
+			rec := httptest.NewRecorder()
+			LimitedMiddleware(quietLog(), GraphEnvelope, limit,
+				Handle(GraphEnvelope, echo)).ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("got %d, want %d", rec.Code, tt.status)
+			}
+			if tt.status == 413 {
+				want := fmt.Sprintf("limit of %d bytes", limit)
+				if e := decodeError(t, rec); !strings.Contains(e.Error.Message, want) {
+					t.Errorf("message %q does not name %q", e.Error.Message, want)
+				}
+			} else if rec.Body.Len() != len(tt.body) {
+				t.Errorf("echoed %d bytes, want %d", rec.Body.Len(), len(tt.body))
 			}
 		})
 	}

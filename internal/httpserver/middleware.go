@@ -31,6 +31,7 @@ type record struct {
 	route           string
 	premises        string
 	err             *Error
+	bodyLimit       int64
 }
 
 func recordOf(ctx context.Context) *record {
@@ -74,11 +75,20 @@ func SetPremises(ctx context.Context, premises string) {
 var clientRequestIDPattern = regexp.MustCompile(`^[A-Za-z0-9\-_.:]{1,128}$`)
 
 // Middleware wraps next with request ids, the access log, panic recovery,
-// gzip request bodies and the body size limit. env shapes its own errors.
+// gzip request bodies and the body size limit, MaxBodyBytes. env shapes its
+// own errors.
 func Middleware(log *slog.Logger, env Envelope, next http.Handler) http.Handler {
+	return LimitedMiddleware(log, env, MaxBodyBytes, next)
+}
+
+// LimitedMiddleware is Middleware with a body limit of limit bytes, for the
+// few endpoints whose bodies are large by nature (a directory-sync batch
+// lists every user of a directory).
+func LimitedMiddleware(log *slog.Logger, env Envelope, limit int64,
+	next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &record{requestID: uuid.NewString()}
+		rec := &record{requestID: uuid.NewString(), bodyLimit: limit}
 		if c := r.Header.Get("client-request-id"); clientRequestIDPattern.MatchString(c) {
 			rec.clientRequestID = c
 			w.Header().Set("client-request-id", c)
@@ -101,7 +111,7 @@ func Middleware(log *slog.Logger, env Envelope, next http.Handler) http.Handler 
 			logAccess(log, r, rec, sw.status, time.Since(start))
 		}()
 
-		if err := decodeBody(r); err != nil {
+		if err := decodeBody(r, limit); err != nil {
 			WriteError(sw, r, env, err)
 			return
 		}
@@ -111,11 +121,11 @@ func Middleware(log *slog.Logger, env Envelope, next http.Handler) http.Handler 
 
 // decodeBody limits the request body and undoes Content-Encoding: gzip,
 // which the Graph SDKs send.
-func decodeBody(r *http.Request) error {
+func decodeBody(r *http.Request, limit int64) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	body := io.Reader(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body := io.Reader(http.MaxBytesReader(nil, r.Body, limit))
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 	case "gzip":
@@ -124,7 +134,7 @@ func decodeBody(r *http.Request) error {
 			return Wrap(err, http.StatusBadRequest, "RequestBodyRead",
 				"The request body is not valid gzip.")
 		}
-		body = &limitedReader{r: zr, n: MaxBodyBytes}
+		body = &limitedReader{r: zr, n: limit}
 		r.Header.Del("Content-Encoding")
 		r.ContentLength = -1
 	default:
@@ -135,7 +145,8 @@ func decodeBody(r *http.Request) error {
 	return nil
 }
 
-// ReadBody reads the whole request body, answering 413 past MaxBodyBytes.
+// ReadBody reads the whole request body, answering 413 past the
+// middleware's limit (MaxBodyBytes unless LimitedMiddleware set another).
 func ReadBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
@@ -145,7 +156,7 @@ func ReadBody(r *http.Request) ([]byte, error) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) || err == errBodyTooLarge {
 			return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
-				"The request body exceeds the limit of %d bytes.", MaxBodyBytes)
+				"The request body exceeds the limit of %d bytes.", bodyLimit(r.Context()))
 		}
 		return nil, Wrap(err, http.StatusBadRequest, "RequestBodyRead",
 			"The request body could not be read.")
@@ -156,6 +167,14 @@ func ReadBody(r *http.Request) ([]byte, error) {
 type readCloser struct {
 	io.Reader
 	io.Closer
+}
+
+// bodyLimit is the body limit of the request being served.
+func bodyLimit(ctx context.Context) int64 {
+	if rec := recordOf(ctx); rec != nil && rec.bodyLimit > 0 {
+		return rec.bodyLimit
+	}
+	return MaxBodyBytes
 }
 
 var errBodyTooLarge = fmt.Errorf("request body too large")
