@@ -30,5 +30,9 @@
 //
 // Schema changes are goose migrations embedded from migrations/, applied
 // by Open under goose's PostgreSQL session lock so that gateways starting
-// together migrate once.
+// together migrate once. Migration 3, full-text search, is a Go migration
+// (search.go): no migrations/00003_*.sql may exist.
+//
+// Full-text search (Query.Search) is a generated tsvector per indexed field
+// under one GIN index (search.go).
 package postgres

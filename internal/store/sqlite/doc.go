@@ -19,7 +19,12 @@
 // the WHERE and ORDER BY of a store.Query, row scanning) is package
 // sqlstore, with SQLite's dialect in items.go.
 //
-// Schema changes are goose migrations embedded from migrations/.
+// Schema changes are goose migrations embedded from migrations/. Migration
+// 3, full-text search, is a Go migration (search.go): no
+// migrations/00003_*.sql may exist.
+//
+// Full-text search (Query.Search) is an FTS5 table over the messages'
+// search columns, kept by triggers (search.go).
 //
 // Reads return items without Cols (the document carries the same values)
 // and without MIME (ItemMIME reads it), to keep list pages small.

@@ -2,8 +2,9 @@
 // as one test suite. A backend's tests call Run with a function that opens
 // a fresh, empty database; the suite then checks mailboxes, folders and
 // their counts, item writes with the change-key precondition, lists and
-// counts with filters compiled by package odata, paging order, MIME
-// storage, the outbound queue, concurrent writers, and the change log:
+// counts with filters compiled by package odata, paging order, full-text
+// search (the same results on every backend, each from its own index),
+// MIME storage, the outbound queue, concurrent writers, and the change log:
 // change numbers, tombstones of deleted and moved items, a reader never
 // skipping a change while writers race, mailbox locks for moves, and
 // idempotent puts.
