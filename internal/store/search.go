@@ -388,6 +388,15 @@ func (p *searchParser) primary(depth int) (*SearchExpr, error) {
 // word reads a word token, which may be "property:value" or "property:"
 // followed at once by a phrase.
 func (p *searchParser) word(text string) (*SearchExpr, error) {
+	// KQL compares properties with = < > <= >= <> ("received>=2024-01-01");
+	// none of them is supported, and reading one as words would be wrong.
+	if i := strings.IndexAny(text, ":=<>"); i > 0 && text[i] != ':' {
+		prop := strings.ToLower(text[:i])
+		if _, known := searchProperties[prop]; known || unsearchable[prop] {
+			return nil, searchError("the property %q cannot be compared with %q", text[:i],
+				text[i:i+1])
+		}
+	}
 	name, value, found := strings.Cut(text, ":")
 	if !found {
 		return p.term("", text, false)

@@ -49,6 +49,7 @@ func TestParseSearch(t *testing.T) {
 		{"recipients:bob", "to|cc|bcc:bob"},
 		{"participants:bob", "from|to|cc|bcc:bob"},
 		{"http://x.test/a", def + ":http+x+test+a"},
+		{"a=b", def + ":a+b"},
 		{"and or not", "(" + def + ":and & " + def + ":or & " + def + ":not)"},
 		{"pizza & beer", "(" + def + ":pizza & " + def + ":beer)"},
 		{"Crème brûlée", "(" + def + ":creme & " + def + ":brulee)"},
@@ -69,7 +70,7 @@ func TestParseSearch(t *testing.T) {
 func TestParseSearchErrors(t *testing.T) {
 	for _, in := range []string{
 		"", "  ", "NOT a", "a OR NOT b", "NOT (a b)", "a AND", "AND a", "a OR", "(a", "a)",
-		"(!)", "subject:", `subject: "x"`, "size:10", "hasAttachments:true", "!!", `""`,
+		"(!)", "subject:", `subject: "x"`, "size:10", "hasAttachments:true", "received>=2024-01-01", "subject=x", "!!", `""`,
 		"a NOT (NOT b)", strings.Repeat("(", 20) + "a" + strings.Repeat(")", 20),
 		strings.Repeat("a ", MaxSearchTerms+1),
 	} {
