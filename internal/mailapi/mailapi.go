@@ -135,8 +135,27 @@ func engineError(err error) error {
 	case errors.Is(err, store.ErrConflict):
 		return httpserver.Wrap(err, http.StatusConflict, "ErrorIrresolvableConflict",
 			"The item was changed by another request.")
+	case errors.Is(err, store.ErrMailboxLocked):
+		return mailboxMoving(err)
 	}
 	return err
+}
+
+// MoveRetryAfter is the Retry-After, in seconds, of the answer to a write
+// that a mailbox move refused: the lock lasts as long as the move's last
+// catch-up and its switch, which take about a second.
+const MoveRetryAfter = "1"
+
+// mailboxMoving is the answer to a write into a mailbox that a move has
+// locked: 503 with Retry-After, which Graph clients honour by trying again
+// (graph-api.md §4), and Exchange's code for it, ErrorMailboxMoveInProgress
+// (EWS ResponseCodeType). The retry finds the mailbox where the directory
+// then places it.
+func mailboxMoving(err error) error {
+	e := httpserver.Wrap(err, http.StatusServiceUnavailable, "ErrorMailboxMoveInProgress",
+		"The mailbox is being moved. Try again later.")
+	e.Header = http.Header{"Retry-After": {MoveRetryAfter}}
+	return e
 }
 
 // writeJSON writes a JSON answer.

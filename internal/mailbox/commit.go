@@ -91,7 +91,7 @@ func (e *Engine) commit(ctx context.Context, db store.Store, ref Ref, out outgoi
 	if err := claim(ctx); err != nil {
 		return err
 	}
-	failed := e.deliverLocal(ctx, out.route.local)
+	failed := e.deliverLocal(ctx, db, out)
 	queued := e.enqueue(ctx, db, out)
 	for _, addr := range out.route.unknown {
 		failed = append(failed, failure{address: addr, status: notFoundStatus})
@@ -100,15 +100,20 @@ func (e *Engine) commit(ctx context.Context, db store.Store, ref Ref, out outgoi
 	if queued != nil {
 		return queued // the message stays in the Outbox
 	}
-	return e.file(ctx, db, out, keep)
+	return e.file(ctx, db, ref, out, keep)
 }
 
 // deliverLocal writes each prepared Inbox copy and returns the recipients
-// whose mailbox would not take it.
-func (e *Engine) deliverLocal(ctx context.Context, ds []delivery) []failure {
+// whose mailbox would not take it. A mailbox that a move has locked gets
+// its copy where the move puts it (moving.go); db is the sender's, whose
+// queue takes copies for mailboxes that moved to the other premises.
+func (e *Engine) deliverLocal(ctx context.Context, db store.Store, out outgoing) []failure {
 	var failed []failure
-	for _, d := range ds {
+	for _, d := range out.route.local {
 		err := retry(ctx, func() error { return d.db.InsertItems(ctx, d.item) })
+		if errors.Is(err, store.ErrMailboxLocked) {
+			err = e.deliverMoving(ctx, db, d.address, address(out.owner), out.raw)
+		}
 		if err != nil {
 			slog.ErrorContext(ctx, "local delivery failed", "mailbox", d.item.MailboxID,
 				"err", err)
@@ -136,13 +141,17 @@ func (e *Engine) enqueue(ctx context.Context, db store.Store, out outgoing) erro
 // file moves the Outbox copy to Sent Items, or removes it when no copy is
 // kept. The engine owns the item while it is in the Outbox, so the write
 // is unconditional; a copy its owner removed meanwhile stays removed.
-func (e *Engine) file(ctx context.Context, db store.Store, out outgoing, keep bool) error {
+func (e *Engine) file(ctx context.Context, db store.Store, ref Ref, out outgoing,
+	keep bool) error {
 	err := retry(ctx, func() error {
 		if keep {
 			return db.UpdateItem(ctx, out.sent, "")
 		}
 		return db.DeleteItem(ctx, out.sent.MailboxID, out.sent.ID)
 	})
+	if errors.Is(err, store.ErrMailboxLocked) {
+		err = e.fileMoving(ctx, ref, out, keep)
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("send: file the sent copy: %w", err)
 	}

@@ -2,7 +2,10 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/hybridgraph/hybridgraph/internal/store"
 )
 
 // Accepts reports whether rcpt is a mailbox of this premises, for the SMTP
@@ -23,5 +26,17 @@ func (e *Engine) DeliverTo(ctx context.Context, rcpt string, raw []byte) error {
 	if !loc.Local {
 		return fmt.Errorf("deliver to %s: %w", rcpt, ErrUnknownRecipient)
 	}
-	return e.Deliver(ctx, loc.Mailbox, raw)
+	err = e.Deliver(ctx, loc.Mailbox, raw)
+	if !errors.Is(err, store.ErrMailboxLocked) {
+		return err
+	}
+	// A move has the mailbox locked: wait for it rather than answer 4xx,
+	// which would make the sender send to every recipient again. A mailbox
+	// that moves to the other premises gets the message through the queue
+	// of the database it leaves.
+	db, err := e.db(loc.Mailbox)
+	if err != nil {
+		return err
+	}
+	return e.deliverMoving(ctx, db, rcpt, "postmaster@"+domainOf(rcpt), raw)
 }
