@@ -10,6 +10,7 @@
 //	check    check a hybrid deployment's readiness from outside
 //	sync     push the on-prem directory to the cloud once
 //	directory  list, add and remove users of the built-in on-prem directory
+//	move-mailbox  move a mailbox to another database or premises, online
 package main
 
 import (
@@ -42,6 +43,7 @@ var commands = []command{
 	{"sync", "push the on-prem directory to the cloud once", runSync},
 	{"directory", "list, add and remove users of the built-in on-prem directory",
 		runDirectory},
+	{"move-mailbox", "move a mailbox to another database, online", runMoveMailbox},
 }
 
 func main() {

@@ -1,0 +1,277 @@
+package move
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
+	"github.com/hybridgraph/hybridgraph/internal/store"
+)
+
+func TestMoves(t *testing.T) {
+	tests := []struct {
+		name, user, to string
+		postgres       bool
+		// wantCloud and wantPrem are the entries' placements after the move.
+		wantCloud, wantPrem directory.Placement
+	}{
+		{name: "cloud to cloud", user: ann, to: c2,
+			wantCloud: directory.Placement{Premises: directory.Cloud,
+				RecipientType: directory.UserMailbox, Database: c2},
+			wantPrem: directory.Placement{Premises: directory.Cloud,
+				RecipientType: directory.RemoteUserMailbox,
+				TargetAddress: "ann@" + coexistence}},
+		{name: "SQLite to PostgreSQL", user: ann, to: pg, postgres: true,
+			wantCloud: directory.Placement{Premises: directory.Cloud,
+				RecipientType: directory.UserMailbox, Database: pg},
+			wantPrem: directory.Placement{Premises: directory.Cloud,
+				RecipientType: directory.RemoteUserMailbox,
+				TargetAddress: "ann@" + coexistence}},
+		{name: "on premises to cloud", user: pat, to: c1,
+			wantCloud: directory.Placement{Premises: directory.Cloud,
+				RecipientType: directory.UserMailbox, Database: c1},
+			wantPrem: directory.Placement{Premises: directory.Cloud,
+				RecipientType: directory.RemoteUserMailbox,
+				TargetAddress: "pat@" + coexistence}},
+		{name: "cloud to on premises", user: ann, to: p1,
+			wantCloud: directory.Placement{Premises: directory.OnPrem,
+				RecipientType: directory.MailUser, Database: p1, TargetAddress: ann},
+			wantPrem: directory.Placement{Premises: directory.OnPrem,
+				RecipientType: directory.UserMailbox, Database: p1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, tt.postgres)
+			f.fill(t, tt.user, 230)
+			_, u := f.home(t, tt.user)
+			src := f.storeAt(directory.MailboxLocation{Premises: u.Premises,
+				Database: u.Database})
+			before := snapshot(t, src, u.MailboxGUID)
+
+			j, err := f.m.Start(ctx, tt.user, tt.to)
+			if err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			if j.Phase != Done || j.Copied != 230 || j.Finished.IsZero() {
+				t.Errorf("job: got phase %s, %d copied, finished %v; want done, 230",
+					j.Phase, j.Copied, j.Finished)
+			}
+			sameState(t, "target", before, snapshot(t, f.storeAt(j.Target), u.MailboxGUID))
+			noMailbox(t, "source", src, u.MailboxGUID)
+			f.checkPlacements(t, tt.user, tt.wantCloud, tt.wantPrem)
+
+			// A directory sync from the on-prem directory keeps the move. (The
+			// cloud entry of an on-prem mailbox keeps its database only for
+			// the record, and only when the source reports it.)
+			syncOnce(t, f)
+			if tt.wantCloud.RecipientType == directory.MailUser {
+				if cu, _ := f.cloud.Directory.Lookup(ctx, tt.user); cu.Database == "" {
+					tt.wantCloud.Database = ""
+				}
+			}
+			f.checkPlacements(t, tt.user, tt.wantCloud, tt.wantPrem)
+			if _, err := f.cloud.Directory.UnfinishedMove(ctx, u.ObjectID); !errors.Is(err,
+				directory.ErrNotFound) {
+				t.Errorf("unfinished job after the move: got %v, want none", err)
+			}
+		})
+	}
+}
+
+func (f *fixture) checkPlacements(t *testing.T, upn string, cloud, prem directory.Placement) {
+	t.Helper()
+	ctx := context.Background()
+	for _, c := range []struct {
+		dir  *directory.Directory
+		want directory.Placement
+	}{{f.cloud.Directory, cloud}, {f.prem.Directory, prem}} {
+		u, err := c.dir.Lookup(ctx, upn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Placement(); got != c.want {
+			t.Errorf("%s entry of %s: got %+v, want %+v", u.Premises, upn, got, c.want)
+		}
+	}
+}
+
+// syncOnce runs directory sync from the on-prem directory into the cloud.
+func syncOnce(t *testing.T, f *fixture) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := dirsync.FromDirectory(ctx, f.prem.Directory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.cloud.Directory.Apply(ctx, b, directory.SyncOptions{CloudDatabase: c1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed+sum.Held > 0 {
+		t.Fatalf("sync: %+v", sum)
+	}
+}
+
+func TestMoveRefused(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	f.fill(t, ann, 10)
+	tests := []struct {
+		name, user, to, want string
+	}{
+		{"same database", ann, c1, "already in cloud/C1"},
+		{"unknown user", "nobody@contoso.test", c2, "no user"},
+		{"unknown database", ann, "NOPE", "no mailbox database NOPE"},
+		{"Exchange 2013 database", ann, p13, "has no REST endpoint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.m.Start(ctx, tt.user, tt.to)
+			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want ErrRefused with %q", err, tt.want)
+			}
+		})
+	}
+
+	// A second move while one is unfinished.
+	stop := errors.New("stop")
+	f.m.Checkpoint = stopAt(Prepared, stop)
+	if _, err := f.m.Start(ctx, ann, c2); !errors.Is(err, stop) {
+		t.Fatalf("first move: got %v, want the checkpoint's error", err)
+	}
+	f.m.Checkpoint = nil
+	if _, err := f.m.Start(ctx, ann, p1); !errors.Is(err, ErrInProgress) {
+		t.Errorf("second move: got %v, want ErrInProgress", err)
+	}
+	if _, err := f.m.Resume(ctx, pat); !errors.Is(err, ErrNoJob) {
+		t.Errorf("resume without a job: got %v, want ErrNoJob", err)
+	}
+}
+
+// stopAt returns a checkpoint that fails with err the first time a job
+// reaches phase.
+func stopAt(phase string, err error) func(context.Context, directory.MoveJob) error {
+	done := false
+	return func(_ context.Context, j directory.MoveJob) error {
+		if j.Phase == phase && !done {
+			done = true
+			return err
+		}
+		return nil
+	}
+}
+
+// TestInterrupted stops a move after each phase, then resumes it (the
+// result is the same as an uninterrupted move) or rolls it back (the
+// source is as it was and writable, the target holds nothing).
+func TestInterrupted(t *testing.T) {
+	phases := []string{Created, Prepared, Copying, Copied, CaughtUp, Locked, Synced,
+		Switching, Switched}
+	for _, phase := range phases {
+		for _, then := range []string{"resume", "rollback"} {
+			t.Run(phase+"/"+then, func(t *testing.T) {
+				interrupt(t, phase, then, false)
+			})
+		}
+	}
+	t.Run("cancelled context/resume", func(t *testing.T) {
+		interrupt(t, Copying, "resume", true)
+	})
+}
+
+func interrupt(t *testing.T, phase, then string, cancel bool) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	f.fill(t, ann, 130)
+	_, u := f.home(t, ann)
+	src := f.cloud.Stores[c1]
+	before := snapshot(t, src, u.MailboxGUID)
+
+	stop := errors.New("killed")
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	f.m.Checkpoint = stopAt(phase, stop)
+	if cancel {
+		f.m.Checkpoint = func(_ context.Context, j directory.MoveJob) error {
+			if j.Phase == phase {
+				stopRun()
+			}
+			return nil
+		}
+	}
+	if _, err := f.m.Start(runCtx, ann, c2); err == nil {
+		t.Fatalf("Start: got nil error, want it stopped at %s", phase)
+	}
+	f.m.Checkpoint = nil
+	j, err := f.cloud.Directory.UnfinishedMove(ctx, u.ObjectID)
+	if err != nil {
+		t.Fatalf("no unfinished job after the stop: %v", err)
+	}
+
+	if then == "resume" {
+		if j, err = f.m.Resume(ctx, ann); err != nil {
+			t.Fatalf("Resume: %v", err)
+		}
+		if j.Phase != Done {
+			t.Errorf("after resume: phase %s, want done", j.Phase)
+		}
+		sameState(t, "target", before, snapshot(t, f.cloud.Stores[c2], u.MailboxGUID))
+		noMailbox(t, "source", src, u.MailboxGUID)
+		return
+	}
+
+	j, err = f.m.Rollback(ctx, ann)
+	if reached(phase, Switching) {
+		if !errors.Is(err, ErrRefused) {
+			t.Errorf("Rollback after the switch started: got %v, want ErrRefused", err)
+		}
+		return
+	}
+	if err != nil || j.Phase != RolledBack {
+		t.Fatalf("Rollback: %v, phase %s", err, j.Phase)
+	}
+	sameState(t, "source", before, snapshot(t, src, u.MailboxGUID))
+	noMailbox(t, "target", f.cloud.Stores[c2], u.MailboxGUID)
+	if cu, _ := f.cloud.Directory.Lookup(ctx, ann); cu.Database != c1 {
+		t.Errorf("after rollback the directory says %s, want %s", cu.Database, c1)
+	}
+	// The source takes writes again.
+	if err := src.DeleteItem(ctx, u.MailboxGUID, firstID(before)); err != nil {
+		t.Errorf("write after rollback: %v", err)
+	}
+}
+
+func firstID(s mailboxState) string {
+	for id := range s.Items {
+		return id
+	}
+	return ""
+}
+
+// TestLockedSourceRefusesWrites checks what clients meet between the lock
+// and the deletion of the source: every write fails with ErrMailboxLocked.
+func TestLockedSourceRefusesWrites(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	f.fill(t, ann, 5)
+	_, u := f.home(t, ann)
+	f.m.Checkpoint = stopAt(Synced, errors.New("stop"))
+	f.m.Start(ctx, ann, c2)
+	src := f.cloud.Stores[c1]
+	items, err := src.ListItems(ctx, store.Query{MailboxID: u.MailboxGUID})
+	if err != nil || len(items) == 0 {
+		t.Fatalf("source items: %d, %v", len(items), err)
+	}
+	if err := src.DeleteItem(ctx, u.MailboxGUID, items[0].ID); !errors.Is(err,
+		store.ErrMailboxLocked) {
+		t.Errorf("delete in the locked source: got %v, want ErrMailboxLocked", err)
+	}
+	if _, err := f.cloud.Engine.Import(ctx, u.Ref(), "inbox", message(99)); !errors.Is(err,
+		store.ErrMailboxLocked) {
+		t.Errorf("import into the locked source: got %v, want ErrMailboxLocked", err)
+	}
+}
