@@ -121,7 +121,8 @@ func TestSearchOverHTTP(t *testing.T) {
 		t.Errorf("pages %d, want 3; subjects (-want +got):\n%s", pages, diff)
 	}
 
-	_, a := getSearch(t, srv.URL+`/v1.0/me/mailFolders/inbox/messages?$search="subject:pizza%20NOT%205"`)
+	_, a := getSearch(t, srv.URL+
+		`/v1.0/me/mailFolders/inbox/messages?$search="subject:pizza%20NOT%205"`)
 	var inbox []string
 	for _, m := range a.Value {
 		inbox = append(inbox, m.Subject)

@@ -70,7 +70,8 @@ func TestParseSearch(t *testing.T) {
 func TestParseSearchErrors(t *testing.T) {
 	for _, in := range []string{
 		"", "  ", "NOT a", "a OR NOT b", "NOT (a b)", "a AND", "AND a", "a OR", "(a", "a)",
-		"(!)", "subject:", `subject: "x"`, "size:10", "hasAttachments:true", "received>=2024-01-01", "subject=x", "!!", `""`,
+		"(!)", "subject:", `subject: "x"`, "size:10", "hasAttachments:true",
+		"received>=2024-01-01", "subject=x", "!!", `""`,
 		"a NOT (NOT b)", strings.Repeat("(", 20) + "a" + strings.Repeat(")", 20),
 		strings.Repeat("a ", MaxSearchTerms+1),
 	} {

@@ -58,6 +58,9 @@ func upSearch(ctx context.Context, tx *sql.Tx) error {
 	for _, stmt := range []string{
 		`ALTER TABLE messages ` + strings.Join(adds, ", "),
 		`CREATE INDEX messages_search ON messages USING gin (` + strings.Join(tsvs, ", ") + `)`,
+		// Search results come newest sent first (Graph).
+		`CREATE INDEX messages_sent ON messages
+			(mailbox_id, sent DESC NULLS LAST, id DESC NULLS LAST)`,
 	} {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("search index: %w", err)
@@ -72,8 +75,11 @@ func downSearch(ctx context.Context, tx *sql.Tx) error {
 		drops = append(drops, `DROP COLUMN `+tsvColumn(f), `DROP COLUMN `+sqlstore.SearchColumn(f))
 	}
 	// Dropping the columns drops the index on them.
-	if _, err := tx.ExecContext(ctx, `ALTER TABLE messages `+strings.Join(drops, ", ")); err != nil {
-		return fmt.Errorf("drop search index: %w", err)
+	for _, stmt := range []string{`DROP INDEX messages_sent`,
+		`ALTER TABLE messages ` + strings.Join(drops, ", ")} {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("drop search index: %w", err)
+		}
 	}
 	return nil
 }

@@ -18,7 +18,9 @@ func searchDocs() []store.Item {
 		return map[string]any{"emailAddress": map[string]any{"name": name, "address": addr}}
 	}
 	at := func(h int) string { return schema.FormatTime(T0.Add(time.Duration(h) * time.Hour)) }
-	text := func(s string) map[string]any { return map[string]any{"contentType": "text", "content": s} }
+	text := func(s string) map[string]any {
+		return map[string]any{"contentType": "text", "content": s}
+	}
 	docs := []map[string]any{
 		{"id": "s1", "subject": "Pizza party on Friday", "isRead": true, "sentDateTime": at(1),
 			"from":         who("Ann Lee", "ann@fabrikam.test"),
