@@ -2,6 +2,7 @@ package readiness
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -45,6 +46,10 @@ func (r *result) done(action string) Result {
 // noTopology explains a missing admin topology.
 func noTopology(c *Collection) string {
 	p := c.TopologyProbe
+	if tokenRefused(p) {
+		return "no admin topology: the on-prem server refused the cloud's " +
+			"server-to-server token (" + refusal(p) + "; see OAuth)"
+	}
 	why := p.Error
 	if p.Skipped != "" {
 		why = p.Skipped
@@ -52,6 +57,19 @@ func noTopology(c *Collection) string {
 		why = fmt.Sprintf("HTTP %d", p.Status)
 	}
 	return "no admin topology (" + why + "); the server may be a real Exchange server"
+}
+
+// tokenRefused reports whether p, a request made with the cloud's
+// server-to-server token, was answered 401: the on-prem server does not
+// accept the token, which is itself the OAuth finding (exchange-hybrid.md
+// §3.4, §6.2: Test-OAuthConnectivity reports "(401) Unauthorized").
+func tokenRefused(p Probe) bool {
+	return p.Skipped == "" && p.Error == "" && p.Status == http.StatusUnauthorized
+}
+
+// refusal is a 401's status with its challenge, which says why.
+func refusal(p Probe) string {
+	return strings.TrimSpace(outcome(p) + " " + p.Header["WWW-Authenticate"])
 }
 
 // describe names a server and its build.

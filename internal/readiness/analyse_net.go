@@ -153,15 +153,22 @@ func checkTransport(r *result, c *Collection) {
 
 func checkOAuth(c *Collection) Result {
 	r := newResult("OAuth", "the on-prem server accepts the cloud's server-to-server token")
+	// Both the topology and the mailbox read carry the cloud's S2S token:
+	// a 401 to either is evidence, whether or not a mailbox was known.
+	topo := c.TopologyProbe
+	if tokenRefused(topo) {
+		r.add(Fail, "admin topology read with an S2S token: %s", refusal(topo))
+	}
 	p := c.OAuth
 	switch {
+	case p.Skipped != "" && tokenRefused(topo):
+		r.add(Fail, "no mailbox read: %s, and the token was refused already", p.Skipped)
 	case p.Skipped != "":
 		r.add(Warn, "not checked: %s", p.Skipped)
 	case p.Status == http.StatusOK:
 		r.add(Pass, "%s read with an S2S token: HTTP 200", c.Email)
 	default:
-		r.add(Fail, "%s read with an S2S token: %s", c.Email,
-			strings.TrimSpace(outcome(p)+" "+p.Header["WWW-Authenticate"]))
+		r.add(Fail, "%s read with an S2S token: %s", c.Email, refusal(p))
 	}
 	return r.done("Check the auth server and partner application on Exchange " +
 		"(Get-AuthServer, Get-PartnerApplication) and Test-OAuthConnectivity.")

@@ -175,3 +175,51 @@ func FuzzAnalyse(f *testing.F) {
 		}
 	})
 }
+
+// TestAnalyseTokenRefused checks that a 401 to the cloud's S2S token on the
+// admin topology fails OAuth whether or not a mailbox was known, and that
+// R1 says why it was not checked.
+func TestAnalyseTokenRefused(t *testing.T) {
+	const challenge = `Bearer error="invalid_token"`
+	refused := Probe{Status: 401, Header: map[string]string{"WWW-Authenticate": challenge}}
+	for _, tc := range []struct {
+		name  string
+		email string
+		oauth Probe
+		want  []string // OAuth's evidence
+	}{
+		{"no user", "", Probe{Skipped: "no on-prem mailbox known"}, []string{
+			"admin topology read with an S2S token: HTTP 401 " + challenge,
+			"no mailbox read: no on-prem mailbox known, and the token was refused already"}},
+		{"with user", "carol@contoso.com", refused, []string{
+			"admin topology read with an S2S token: HTTP 401 " + challenge,
+			"carol@contoso.com read with an S2S token: HTTP 401 " + challenge}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := healthy()
+			c.Topology, c.TopologyProbe = nil, refused
+			c.Email, c.OAuth = tc.email, tc.oauth
+			rep := Analyse(c)
+			var r1, oauth Result
+			for _, r := range rep.Results {
+				switch r.ID {
+				case "R1":
+					r1 = r
+				case "OAuth":
+					oauth = r
+				}
+			}
+			if oauth.Status != Fail {
+				t.Errorf("OAuth: got %s, want FAIL", oauth.Status)
+			}
+			if diff := cmp.Diff(tc.want, oauth.Evidence); diff != "" {
+				t.Errorf("OAuth evidence (-want +got):\n%s", diff)
+			}
+			want := "not checked: no admin topology: the on-prem server refused the cloud's " +
+				"server-to-server token (HTTP 401 " + challenge + "; see OAuth)"
+			if r1.Status != Warn || len(r1.Evidence) != 1 || r1.Evidence[0] != want {
+				t.Errorf("R1: got %s %q, want WARN %q", r1.Status, r1.Evidence, want)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 )
 
@@ -76,6 +77,10 @@ func Collect(ctx context.Context, t Target) (*Collection, error) {
 		Namespace: t.Namespace, AutodiscoverHost: t.AutodiscoverHost, Started: t.Now().UTC()}
 	p := prober{t: t}
 	c.Topology, c.TopologyProbe = p.topology(ctx)
+	c.CloudDirectory, c.CloudProbe = p.cloudDirectory(ctx)
+	if err := knownMailbox(t.Email, c); err != nil {
+		return nil, err
+	}
 	c.Email = t.Email
 	if c.Email == "" {
 		c.Email = probeMailbox(c.Topology)
@@ -92,7 +97,6 @@ func Collect(ctx context.Context, t Target) (*Collection, error) {
 	// (exchange-hybrid.md §3.4).
 	c.Challenge = p.get(ctx, t.URL+"/api/v2.0/me/messages", "Bearer", false)
 	c.OAuth = p.oauth(ctx, c.Email)
-	c.CloudDirectory, c.CloudProbe = p.cloudDirectory(ctx)
 	c.Finished = t.Now().UTC()
 	return c, nil
 }
@@ -141,6 +145,41 @@ func noRedirects(c *http.Client) *http.Client {
 	}
 	n.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &n
+}
+
+// knownMailbox checks the mailbox the check was told to probe against
+// what the deployment knows, as far as the collection can tell: a cloud
+// mailbox, or one neither directory holds, would fail R5, R6 and OAuth
+// with advice about a deployment that may well be sound. An on-prem
+// mailbox the cloud lacks is R3's finding, not a mistake of the caller.
+func knownMailbox(email string, c *Collection) error {
+	if email == "" {
+		return nil
+	}
+	if c.CloudDirectory != nil {
+		for _, u := range c.CloudDirectory.Users {
+			if !strings.EqualFold(u.UPN, email) && !strings.EqualFold(u.Mail, email) {
+				continue
+			}
+			if u.Premises != string(directory.OnPrem) {
+				return fmt.Errorf("mailbox %s is in the %s, not on premises: "+
+					"name an on-prem mailbox", email, u.Premises)
+			}
+			return nil
+		}
+	}
+	if c.Topology != nil {
+		for _, m := range c.Topology.Mailboxes {
+			if strings.EqualFold(m.UPN, email) {
+				return nil
+			}
+		}
+	}
+	if c.CloudDirectory != nil {
+		return fmt.Errorf("mailbox %s is in neither the cloud directory nor the on-prem "+
+			"topology: name an on-prem mailbox", email)
+	}
+	return nil // neither directory was read: the probes will tell
 }
 
 // probeMailbox picks the first mailbox on a REST-capable server, or else
@@ -192,7 +231,7 @@ func (p prober) get(ctx context.Context, u, authz string, keepBody bool) Probe {
 	}
 	pr.Cert = certOf(resp.TLS)
 	if keepBody {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxProbeBody))
 		pr.Body = string(b)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"slices"
@@ -101,12 +102,37 @@ func (c *Collection) Save(path string) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
+// MaxCollectionSize bounds the file LoadCollection reads: 16 MiB. A
+// collection Collect makes is far smaller: its largest parts are at most
+// MaxSamples samples of a few hundred bytes each and Autodiscover and
+// topology bodies of at most MaxProbeBody bytes.
+const MaxCollectionSize = 16 << 20
+
+// MaxProbeBody is how much of an answer's body a probe keeps.
+const MaxProbeBody = 4096
+
+// maxLookups is how many DNS names Collect looks up: the client namespace
+// and the Autodiscover host.
+const maxLookups = 2
+
 // LoadCollection reads a collection saved by Save and refuses one that
-// is not: unknown fields, or required parts missing (Validate).
+// is not: larger than MaxCollectionSize, unknown fields, or parts missing
+// or beyond what Collect makes (Validate).
 func LoadCollection(path string) (*Collection, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read collection: %w", err)
+	}
+	defer f.Close()
+	// Read one byte past the limit to tell a file at the limit from one
+	// beyond it, without reading the rest.
+	b, err := io.ReadAll(io.LimitReader(f, MaxCollectionSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read collection: %w", err)
+	}
+	if len(b) > MaxCollectionSize {
+		return nil, fmt.Errorf("collection %s: larger than %d MiB, more than a check "+
+			"collects", path, MaxCollectionSize>>20)
 	}
 	c, err := ParseCollection(b)
 	if err != nil {
@@ -158,11 +184,36 @@ func (c *Collection) Validate() error {
 		need(!p.At.IsZero(), name+".at")
 	}
 	need(c.Email == "" || !c.Autodiscover.At.IsZero(), "autodiscover.at")
-	if len(missing) == 0 {
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("not a complete collection: missing %s", strings.Join(missing, ", "))
+	}
+	return c.withinLimits()
+}
+
+// withinLimits refuses parts larger than Collect makes them, so that a
+// report never rests on more evidence than a check can gather.
+func (c *Collection) withinLimits() error {
+	var over []string
+	if n := len(c.Samples); n > MaxSamples {
+		over = append(over, fmt.Sprintf("%d samples (at most %d)", n, MaxSamples))
+	}
+	if n := len(c.DNS); n > maxLookups {
+		over = append(over, fmt.Sprintf("%d DNS lookups (at most %d)", n, maxLookups))
+	}
+	for name, p := range map[string]Probe{"topologyProbe": c.TopologyProbe,
+		"autodiscover": c.Autodiscover, "challenge": c.Challenge, "oauth": c.OAuth,
+		"cloudProbe": c.CloudProbe} {
+		if n := len(p.Body); n > MaxProbeBody {
+			over = append(over, fmt.Sprintf("%s.body of %d bytes (at most %d)", name, n,
+				MaxProbeBody))
+		}
+	}
+	if len(over) == 0 {
 		return nil
 	}
-	slices.Sort(missing)
-	return fmt.Errorf("not a complete collection: missing %s", strings.Join(missing, ", "))
+	slices.Sort(over)
+	return fmt.Errorf("not a collection a check makes: %s", strings.Join(over, ", "))
 }
 
 func isHTTPURL(s string) bool {

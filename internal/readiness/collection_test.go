@@ -3,6 +3,8 @@ package readiness
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,6 +49,21 @@ func TestParseCollection(t *testing.T) {
 		{"finished before started", without(func(c *Collection) {
 			c.Finished = c.Started.Add(-1)
 		}), "finished (not before started)"},
+		{"most samples", without(func(c *Collection) {
+			c.Samples = make([]Sample, MaxSamples)
+		}), ""},
+		{"too many samples", without(func(c *Collection) {
+			c.Samples = make([]Sample, MaxSamples+1)
+		}), "1001 samples (at most 1000)"},
+		{"too many lookups", without(func(c *Collection) {
+			c.DNS = append(c.DNS, c.DNS...)
+		}), "4 DNS lookups (at most 2)"},
+		{"largest body", without(func(c *Collection) {
+			c.Autodiscover.Body = strings.Repeat("x", MaxProbeBody)
+		}), ""},
+		{"body too long", without(func(c *Collection) {
+			c.Autodiscover.Body = strings.Repeat("x", MaxProbeBody+1)
+		}), "autodiscover.body of 4097 bytes (at most 4096)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,4 +153,38 @@ func FuzzParseCollection(f *testing.F) {
 			t.Errorf("got %d results, want 7", got)
 		}
 	})
+}
+
+// TestLoadCollectionSize checks the bound on the file --from reads: a
+// collection padded to MaxCollectionSize loads, one byte more is refused.
+func TestLoadCollectionSize(t *testing.T) {
+	b, err := json.Marshal(complete())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		size    int
+		wantErr string
+	}{
+		{"at the limit", MaxCollectionSize, ""},
+		{"one byte below", MaxCollectionSize - 1, ""},
+		{"one byte over", MaxCollectionSize + 1, "larger than 16 MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Trailing white space is valid JSON after the object.
+			padded := append(bytes.Clone(b), bytes.Repeat([]byte(" "), tc.size-len(b))...)
+			path := filepath.Join(t.TempDir(), "c.json")
+			if err := os.WriteFile(path, padded, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadCollection(path)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("got error %v, want none", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("got error %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
 }
