@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"strings"
 	"time"
@@ -31,15 +32,57 @@ type exitStatus int
 
 func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// The exit statuses of check beyond its verdicts (0 pass, 1 warnings, 2
+// failures), kept apart from them so that a script never reads a check
+// that did not run as a deployment's verdict. 64 is EX_USAGE of BSD's
+// sysexits(3).
+const (
+	checkExitError = 3  // the check could not run: unreadable input, no deployment
+	checkExitUsage = 64 // a command-line mistake: unknown flag, bad value, clash
+)
+
+// checkUsage heads check's -h text.
+const checkUsage = `usage: hybridgraph check [flags]
+
+Checks a hybrid deployment's readiness (R1-R6 and OAuth) from outside and
+prints a report.
+
+Exit status: 0 every check passed, 1 warnings only, 2 any failure,
+3 the check could not run (e.g. an unreadable --from file, data directory or
+configuration), 64 a usage error (unknown flag, bad value, clashing flags).
+
+Flags:
+`
+
 type checkFlags struct {
 	data, config, connector, save, from, resolver, url, adURL, user string
 	json                                                            bool
 	samples                                                         int
 	dataSet                                                         bool // --data given
+	// set holds the names of the flags given on the command line.
+	set map[string]bool
 }
 
+// runCheck runs check and turns its errors into its exit statuses.
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	err := check(ctx, args, stdout, stderr)
+	var status exitStatus
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp), errors.As(err, &status):
+		return err
+	case errors.Is(err, errUsage):
+		return exitStatus(checkExitUsage)
+	}
+	fmt.Fprintf(stderr, "hybridgraph check: %v\n", err)
+	return exitStatus(checkExitError)
+}
+
+func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), checkUsage)
+		fs.PrintDefaults()
+	}
 	var f checkFlags
 	fs.StringVar(&f.data, "data", DefaultData, "data `directory` of the deployment to check")
 	fs.StringVar(&f.config, "config", "",
@@ -60,7 +103,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.dataSet = f.dataSet || fl.Name == "data" })
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	f.dataSet = f.set["data"]
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "hybridgraph check: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
@@ -235,8 +280,35 @@ func (dep checked) target(f checkFlags) (readiness.Target, error) {
 	}, nil
 }
 
-// validate checks the flags that parse cannot: ranges and combinations.
+// collectingFlags are the flags that say what to collect, which a saved
+// collection (--from) has already fixed.
+var collectingFlags = []string{"data", "config", "connector", "save", "resolver", "samples",
+	"url", "autodiscover-url", "user"}
+
+// validate checks the flags that parse cannot: values, ranges and
+// combinations.
 func (f *checkFlags) validate() error {
+	if f.from != "" {
+		for _, name := range collectingFlags {
+			if f.set[name] {
+				return fmt.Errorf("--from and --%s exclude each other: a saved collection "+
+					"is analysed as it was collected", name)
+			}
+		}
+	}
+	for _, u := range []struct{ name, value string }{{"url", f.url},
+		{"autodiscover-url", f.adURL}} {
+		if err := checkBaseURL(u.value); err != nil {
+			return fmt.Errorf("--%s %q: %w", u.name, u.value, err)
+		}
+	}
+	if f.user != "" {
+		if a, err := mail.ParseAddress(f.user); err != nil || a.Address != f.user ||
+			!strings.Contains(f.user, "@") {
+			return fmt.Errorf("--user %q: want a mailbox address such as carol@contoso.com",
+				f.user)
+		}
+	}
 	switch {
 	case f.samples < 1 || f.samples > readiness.MaxSamples:
 		return fmt.Errorf("--samples %d: want 1 to %d", f.samples, readiness.MaxSamples)
@@ -253,6 +325,26 @@ func (f *checkFlags) validate() error {
 		if _, port, err := net.SplitHostPort(f.resolver); err != nil || port == "" {
 			return fmt.Errorf("--resolver %q: want host:port", f.resolver)
 		}
+	}
+	return nil
+}
+
+// checkBaseURL accepts an empty value (the default) or an http(s) URL with
+// a host and nothing after the path, as the check's base URLs are.
+func checkBaseURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("want an http or https URL such as https://mail.contoso.com")
+	case u.Host == "":
+		return errors.New("the URL names no host")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return errors.New("want a base URL without user, query or fragment")
 	}
 	return nil
 }

@@ -130,8 +130,9 @@ func TestCheckFromRefusesIncomplete(t *testing.T) {
 			}
 			var out, errOut bytes.Buffer
 			code := run(context.Background(), []string{"check", "--from", path}, &out, &errOut)
-			if code != 1 || out.Len() != 0 {
-				t.Errorf("got exit status %d and report %q, want 1 and none", code, out.String())
+			if code != checkExitError || out.Len() != 0 {
+				t.Errorf("got exit status %d and report %q, want %d and none", code,
+					out.String(), checkExitError)
 			}
 			if !strings.Contains(errOut.String(), tc.stderr) {
 				t.Errorf("stderr: got %q, want it to contain %q", errOut.String(), tc.stderr)
@@ -211,15 +212,21 @@ func TestCheckConfig(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"two enabled", []string{"--config", two}, 1, "2 enabled connectors " +
+		{"two enabled", []string{"--config", two}, 3, "2 enabled connectors " +
 			"(OnPremisesConnector, Fabrikam): name one with --connector"},
-		{"disabled", []string{"--config", one, "--connector", "Old"}, 1,
+		{"disabled", []string{"--config", one, "--connector", "Old"}, 3,
 			`connector "Old" is disabled`},
-		{"unknown", []string{"--config", one, "--connector", "Nope"}, 1, `no connector "Nope"`},
-		{"with data", []string{"--config", one, "--data", dir}, 2, "exclude each other"},
-		{"with from", []string{"--config", one, "--from", one}, 2, "exclude each other"},
-		{"connector alone", []string{"--connector", "Old"}, 2, "--connector needs --config"},
-		{"stray", []string{"--config", one, "now"}, 2, `unexpected argument "now"`},
+		{"unknown", []string{"--config", one, "--connector", "Nope"}, 3, `no connector "Nope"`},
+		{"with data", []string{"--config", one, "--data", dir}, 64, "exclude each other"},
+		{"with from", []string{"--config", one, "--from", one}, 64, "exclude each other"},
+		{"connector alone", []string{"--connector", "Old"}, 64, "--connector needs --config"},
+		{"stray", []string{"--config", one, "now"}, 64, `unexpected argument "now"`},
+		{"unknown mailbox", []string{"--config", one, "--samples", "1", "--user",
+			"nobody@contoso.test"}, 3, "mailbox nobody@contoso.test is in neither the cloud " +
+			"directory nor the on-prem topology"},
+		{"cloud mailbox", []string{"--config", one, "--samples", "1", "--user",
+			"alice@contoso.test"}, 3, "mailbox alice@contoso.test is in the cloud, " +
+			"not on premises"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -235,5 +242,70 @@ func TestCheckConfig(t *testing.T) {
 		"--samples", "1"}, &named, &errOut)
 	if code != 2 || !strings.Contains(named.String(), "dave@contoso.test: database EX2013") {
 		t.Errorf("--connector OnPremisesConnector: exit %d, report:\n%s", code, named.String())
+	}
+}
+
+// TestCheckExitStatus checks that check's exit statuses keep its verdicts
+// (0, 1, 2) apart from a check that could not run (3) and from usage
+// errors (64), for every way a command line or its inputs can be wrong.
+func TestCheckExitStatus(t *testing.T) {
+	tmp := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(tmp, name)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	notJSON := write("not.json", "hello")
+	badYAML := write("bad.yaml", "data: [unclosed\n")
+	missing := filepath.Join(tmp, "missing")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"help", []string{"-h"}, 0, "Exit status: 0 every check passed"},
+		{"from missing file", []string{"--from", missing}, 3, "read collection"},
+		{"from not json", []string{"--from", notJSON}, 3, "not a saved collection"},
+		{"missing data", []string{"--data", missing}, 3, "hybridgraph check: "},
+		{"missing config", []string{"--config", missing}, 3, "hybridgraph check: "},
+		{"bad config", []string{"--config", badYAML}, 3, "hybridgraph check: "},
+		{"url not a URL", []string{"--url", "notaurl"}, 64, `--url "notaurl": want an http`},
+		{"url without host", []string{"--url", "https://"}, 64, "names no host"},
+		{"autodiscover url", []string{"--autodiscover-url", "ftp://x"}, 64,
+			"--autodiscover-url"},
+		{"no samples", []string{"--samples", "0"}, 64, "--samples 0: want 1 to 1000"},
+		{"resolver without port", []string{"--resolver", "127.0.0.1"}, 64,
+			`--resolver "127.0.0.1": want host:port`},
+		{"unknown flag", []string{"--bogus"}, 64, "flag provided but not defined: -bogus"},
+		{"bad flag value", []string{"--samples", "many"}, 64, "invalid value"},
+		{"stray argument", []string{"now"}, 64, `unexpected argument "now"`},
+		{"user not an address", []string{"--user", "notanaddress"}, 64,
+			`--user "notanaddress": want a mailbox address`},
+		{"user with a name", []string{"--user", "Carol <carol@contoso.test>"}, 64,
+			"want a mailbox address"},
+		{"from with url", []string{"--from", notJSON, "--url", "https://x"}, 64,
+			"--from and --url exclude each other"},
+		{"from with user", []string{"--from", notJSON, "--user", "a@b.test"}, 64,
+			"--from and --user exclude each other"},
+		{"from with samples", []string{"--from", notJSON, "--samples", "5"}, 64,
+			"--from and --samples exclude each other"},
+		{"from with data", []string{"--from", notJSON, "--data", missing}, 64,
+			"--from and --data exclude each other"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), append([]string{"check"}, tc.args...), &out,
+				&errOut)
+			if code != tc.code || !strings.Contains(errOut.String(), tc.stderr) {
+				t.Errorf("got exit %d, stderr %q; want %d, %q", code, errOut.String(),
+					tc.code, tc.stderr)
+			}
+			if out.Len() != 0 {
+				t.Errorf("got a report %q, want none", out.String())
+			}
+		})
 	}
 }
