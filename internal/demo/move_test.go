@@ -61,6 +61,7 @@ func TestMoveMailboxOnline(t *testing.T) {
 			src, guid := o.mailboxStore(t, mv.user)
 			before := snapshotOf(t, src, guid)
 			c := o.startClient(t, mv.user, before)
+			mail := o.startMailer(t, "bob@contoso.test", mv.user, mv.to)
 			var locked, switched time.Time
 			m.Checkpoint = func(_ context.Context, j directory.MoveJob) error {
 				switch j.Phase {
@@ -75,10 +76,12 @@ func TestMoveMailboxOnline(t *testing.T) {
 			j, err := m.Start(ctx, mv.user, mv.to)
 			took := time.Since(start)
 			c.stop()
+			mail.stop()
 			if err != nil {
 				t.Fatalf("move: %v", err)
 			}
 			c.report(t, took)
+			mail.report(t)
 			t.Logf("source locked %v before the switch", switched.Sub(locked).Round(
 				time.Millisecond))
 
@@ -86,11 +89,12 @@ func TestMoveMailboxOnline(t *testing.T) {
 			if dst == src {
 				t.Fatalf("the directory still places %s in %s", mv.user, j.Source)
 			}
+			mail.arrived(t, dst, guid)
 			bin, err := dst.FolderByWellKnown(ctx, guid, "deleteditems")
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.compare(t, before, snapshotOf(t, dst, guid), bin.ID)
+			c.compare(t, before, snapshotOf(t, dst, guid), bin.ID, len(mail.sent))
 			if _, err := src.Mailbox(ctx, guid); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("source copy after the move: got %v, want ErrNotFound", err)
 			}
@@ -486,9 +490,10 @@ func (c *client) report(t *testing.T, took time.Duration) {
 // compare checks the target against the snapshot with the client's
 // writes applied: untouched items byte for byte (document and MIME), the
 // client's items as its last answer said.
-func (c *client) compare(t *testing.T, before, after map[string]itemState, binFolder string) {
+func (c *client) compare(t *testing.T, before, after map[string]itemState, binFolder string,
+	delivered int) {
 	t.Helper()
-	want := len(before)
+	want := len(before) + delivered
 	for id, w := range c.writes {
 		switch _, old := before[id]; {
 		case w.deleted && old:
@@ -498,8 +503,8 @@ func (c *client) compare(t *testing.T, before, after map[string]itemState, binFo
 		}
 	}
 	if len(after) != want {
-		t.Errorf("target holds %d items, want %d (%d before, %d written by the client)",
-			len(after), want, len(before), len(c.writes))
+		t.Errorf("target holds %d items, want %d (%d before, %d written by the client, "+
+			"%d delivered)", len(after), want, len(before), len(c.writes), delivered)
 	}
 	bad := 0
 	for id, b := range before {
@@ -555,4 +560,87 @@ func (c *client) readBack(t *testing.T) {
 			t.Errorf("GET a pre-move id after the move: %d %v %s", status, err, body)
 		}
 	}
+}
+
+// mailer sends mail from one mailbox to another through the gateway
+// until stopped, numbering the subjects.
+type mailer struct {
+	c      *client
+	to     string
+	prefix string // of the subjects
+	sent   []string
+}
+
+// mailSubject starts the subject of every message a mailer sends.
+const mailSubject = "mail during a move "
+
+func (o *testOrg) startMailer(t *testing.T, from, to, tag string) *mailer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &mailer{c: &client{base: o.d.CloudURL + "/v1.0/users/" + from,
+		token: o.token(t, from), cancel: cancel, done: make(chan struct{})}, to: to,
+		prefix: mailSubject + "to " + tag + " "}
+	go func() {
+		defer close(m.c.done)
+		for i := 0; ctx.Err() == nil; i++ {
+			subject := m.prefix + strconv.Itoa(i)
+			_, ok := m.c.do(ctx, "POST", "/sendMail", map[string]any{"message": map[string]any{
+				"subject": subject, "toRecipients": []any{map[string]any{
+					"emailAddress": map[string]any{"address": to}}}}})
+			if ok {
+				m.sent = append(m.sent, subject)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return m
+}
+
+func (m *mailer) stop() { m.c.stop() }
+
+func (m *mailer) report(t *testing.T) {
+	t.Helper()
+	for _, f := range m.c.failures {
+		t.Error("mailer: " + f)
+	}
+	if len(m.sent) == 0 {
+		t.Error("the mailer sent nothing during the move")
+	}
+}
+
+// arrived waits until every message sent has arrived in the mailbox, in
+// dst, and checks that each came once.
+func (m *mailer) arrived(t *testing.T, dst store.Store, guid string) {
+	t.Helper()
+	ctx := context.Background()
+	var got map[string]int
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		items, err := dst.ListItems(ctx, store.Query{MailboxID: guid,
+			Where: "subject LIKE ?", Args: []any{m.prefix + "%"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = map[string]int{}
+		for _, it := range items {
+			var doc struct {
+				Subject string `json:"subject"`
+			}
+			json.Unmarshal(it.Doc, &doc)
+			got[doc.Subject]++
+		}
+		if len(items) >= len(m.sent) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	bad := 0
+	for _, s := range m.sent {
+		if got[s] != 1 {
+			t.Errorf("%q arrived %d times, want once", s, got[s])
+			bad++
+		}
+	}
+	t.Logf("%d messages sent to the mailbox during the move, %d not arrived once",
+		len(m.sent), bad)
 }

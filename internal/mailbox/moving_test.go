@@ -1,7 +1,9 @@
 package mailbox
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -246,4 +248,42 @@ func TestFilingWaitsForMove(t *testing.T) {
 	if n := itemCount(t, f.db1, moveBob); n != 1 {
 		t.Errorf("bob got %d copies, want 1", n)
 	}
+}
+
+// TestRelayForTheOtherPremises is the SMTP receiver taking mail for a
+// mailbox that lives (or has just moved) on the other premises: it is
+// accepted and queued for there, unless it has gone round too often.
+func TestRelayForTheOtherPremises(t *testing.T) {
+	ctx := context.Background()
+	f := newMoveFixture(t, nil)
+	f.dir.set("carol@contoso.test", Location{})
+	if !f.e.Accepts(ctx, "carol@contoso.test") || f.e.Accepts(ctx, "nobody@contoso.test") {
+		t.Error("Accepts: want the other premises' mailbox taken, an unknown address not")
+	}
+	raw := []byte("Received: from a by b; Thu, 3 Dec 2026 20:00:00 +0000\r\n" +
+		"From: x@example.test\r\nTo: carol@contoso.test\r\nSubject: Hi\r\n\r\nHello.\r\n")
+	if err := f.e.DeliverTo(ctx, "carol@contoso.test", raw); err != nil {
+		t.Fatalf("DeliverTo: %v", err)
+	}
+	due, err := f.db1.Due(ctx, time.Now().Add(time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0].Recipients[0] != "carol@contoso.test" ||
+		!bytes.Equal(due[0].MIME, raw) {
+		t.Errorf("queue: got %+v, %v; want the message for carol", due, err)
+	}
+
+	looping := append(bytes.Repeat([]byte("Received: from a by b; Thu, 3 Dec 2026\r\n"),
+		maxHops), raw...)
+	if err := f.e.DeliverTo(ctx, "carol@contoso.test", looping); !errors.Is(err, errLoop) {
+		t.Errorf("DeliverTo after %d hops: got %v, want errLoop", maxHops+1, err)
+	}
+}
+
+func FuzzHops(f *testing.F) {
+	f.Add([]byte("Received: a\r\nreceived: b\r\n\r\nReceived: in the body\r\n"))
+	f.Add([]byte("Subject: x\n\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if n := hops(raw); n < 0 || n > bytes.Count(raw, []byte("\n"))+1 {
+			t.Errorf("hops = %d for %d lines", n, bytes.Count(raw, []byte("\n"))+1)
+		}
+	})
 }
