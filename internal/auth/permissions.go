@@ -90,6 +90,14 @@ var (
 		Delegated:   []string{"User.ReadBasic.All", "User.Read.All", "Directory.Read.All"},
 		Application: []string{"User.Read.All", "Directory.Read.All"},
 	}
+	// UsersReadFull covers the full profile of other users: every
+	// property, where User.ReadBasic.All reads only the basic profile
+	// (BasicProfileOnly).
+	UsersReadFull = Permission{
+		Delegated: []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All",
+			"Directory.ReadWrite.All"},
+		Application: []string{"User.Read.All", "Directory.Read.All"},
+	}
 	// OrganizationRead covers GET /organization (organization-get: User.Read
 	// suffices for a signed-in user).
 	OrganizationRead = Permission{
@@ -108,7 +116,7 @@ var (
 // allPermissions is every family above, for KnownRoles.
 var allPermissions = []Permission{MailRead, MailWrite, MailSend, MailboxSettingsRead,
 	MailboxSettingsWrite, CalendarsRead, CalendarsWrite, ContactsRead, ContactsWrite, UserRead,
-	ProfileRead, UsersRead, OrganizationRead, DirectorySync}
+	ProfileRead, UsersRead, UsersReadFull, OrganizationRead, DirectorySync}
 
 // KnownRoles returns every application permission this server understands,
 // sorted; the token service grants no others.
@@ -173,6 +181,25 @@ func CanAccessMailbox(p *Principal, target string, write bool) error {
 		return CanAccess(p, target, MailWrite)
 	}
 	return CanAccess(p, target, MailRead)
+}
+
+// BasicProfile is the basic profile of a user, the properties that
+// User.ReadBasic.All reads of other users (permissions reference,
+// User.ReadBasic.All: "display name, first and last name, email address,
+// open extensions and photo"; the user resource's id and UPN name it).
+var BasicProfile = []string{"id", "displayName", "givenName", "surname", "mail",
+	"userPrincipalName", "photo", "securityIdentifier"}
+
+// BasicProfileOnly reports whether p may read only the basic profile of
+// the user whose object id is target: a delegated caller reading another
+// user without a scope that reads full profiles (UsersReadFull). Graph
+// answers such a read with the other properties null rather than refused.
+// Every caller reads its own full profile (User.Read).
+func BasicProfileOnly(p *Principal, target string) bool {
+	if p == nil || !p.Delegated || strings.EqualFold(p.UserObjectID, target) {
+		return false
+	}
+	return !holdsAny(p.Scopes, UsersReadFull.Delegated)
 }
 
 // BasicOnly reports whether p may read mail only through Mail.ReadBasic or

@@ -163,3 +163,31 @@ func TestPrincipalKind(t *testing.T) {
 		})
 	}
 }
+
+// TestBasicProfileOnly checks who reads only the basic profile of a user:
+// a delegated caller reading another user with User.ReadBasic.All alone.
+func TestBasicProfileOnly(t *testing.T) {
+	const other = "other-user"
+	for _, tc := range []struct {
+		name   string
+		p      *Principal
+		target string
+		want   bool
+	}{
+		{"basic, other", delegated("User.ReadBasic.All"), other, true},
+		{"basic, self", delegated("User.ReadBasic.All"), testUserID, false},
+		{"basic and User.Read, other", delegated("User.Read", "User.ReadBasic.All"), other,
+			true},
+		{"User.Read.All", delegated("User.ReadBasic.All", "user.read.all"), other, false},
+		{"Directory.Read.All", delegated("Directory.Read.All"), other, false},
+		{"User.ReadWrite.All", delegated("User.ReadWrite.All"), other, false},
+		{"app", application("User.Read.All"), other, false},
+		{"nobody", nil, other, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := BasicProfileOnly(tc.p, tc.target); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

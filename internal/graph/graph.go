@@ -73,6 +73,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 		// mailbox lives.
 		return s.getUser(w, r, principal, version, user)
 	}
+	if isDirectoryRelationship(rest[0]) {
+		return s.userRelationship(r, principal, version, user, rest)
+	}
 
 	if user.Premises == directory.OnPrem {
 		httpserver.SetPremises(r.Context(), string(directory.OnPrem))

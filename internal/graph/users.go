@@ -3,7 +3,11 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +37,10 @@ func (s *Server) directoryCollection(w http.ResponseWriter, r *http.Request,
 	case len(segs) == 1 && !segs[0].HasKey && segs[0].Is("users"):
 		httpserver.SetRoute(r.Context(), "/"+version+"/users")
 		return true, s.listUsers(w, r, p, version)
+	case len(segs) == 2 && !segs[0].HasKey && segs[0].Is("users") &&
+		!segs[1].HasKey && segs[1].Name == "$count":
+		httpserver.SetRoute(r.Context(), "/"+version+"/users/$count")
+		return true, s.countUsersSegment(w, r, p, version)
 	}
 	return false, nil
 }
@@ -106,16 +114,33 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	if err := auth.Require(p, perm); err != nil {
 		return err
 	}
-	q, err := odata.Parse(r.URL.Query(), schema.User, schema.Graph, userLimits)
+	q, err := selectOnly(r.URL.Query(), schema.User, "a user")
 	if err != nil {
 		return err
 	}
-	item, err := odata.Shape(userDocument(u), schema.User, schema.Graph, q.Select)
+	doc, err := s.userDocument(r, p, u, q.Select)
+	if err != nil {
+		return err
+	}
+	item, err := odata.Shape(doc, schema.User, schema.Graph, q.Select)
 	if err != nil {
 		return err
 	}
 	ctx := s.PublicURL + "/v1.0/$metadata#users" + selectSuffix(q) + "/$entity"
 	return writeJSON(w, withContext(ctx, item))
+}
+
+// selectOnly parses the query options of a single entity, of which Graph
+// serves $select alone on users and the organisation (user-get,
+// organization-get); any other "$" option is refused rather than ignored.
+func selectOnly(v url.Values, t *schema.StructType, what string) (*odata.Query, error) {
+	for k := range v {
+		if strings.HasPrefix(k, "$") && !strings.EqualFold(k, "$select") {
+			return nil, httpserver.Errorf(http.StatusBadRequest, "BadRequest",
+				"The query parameter '%s' is not supported on %s; only $select is.", k, what)
+		}
+	}
+	return odata.Parse(v, t, schema.Graph, userLimits)
 }
 
 // listUsers serves GET /users with $filter, $select, $orderby, $top and
@@ -128,7 +153,13 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if err := auth.Require(p, auth.UsersRead); err != nil {
 		return err
 	}
-	q, err := odata.Parse(r.URL.Query(), schema.User, schema.Graph, userLimits)
+	v := r.URL.Query()
+	if f, ok := filterOption(v); ok {
+		if err := checkAdvancedFilter(f, advancedQuery(r, v)); err != nil {
+			return err
+		}
+	}
+	q, err := odata.Parse(v, schema.User, schema.Graph, userLimits)
 	if err != nil {
 		return err
 	}
@@ -144,7 +175,11 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *auth.Princ
 
 	values := make([]json.RawMessage, 0, len(users))
 	for _, u := range users {
-		item, err := odata.Shape(userDocument(u), schema.User, schema.Graph, q.Select)
+		doc, err := s.userDocument(r, p, u, q.Select)
+		if err != nil {
+			return err
+		}
+		item, err := odata.Shape(doc, schema.User, schema.Graph, q.Select)
 		if err != nil {
 			return err
 		}
@@ -185,6 +220,47 @@ func (s *Server) countUsers(r *http.Request, q *odata.Query) (int, error) {
 	return s.Directory.Count(r.Context(), q.Store)
 }
 
+// countUsersSegment serves GET /users/$count: the number of users $filter
+// matches, as text/plain. The segment is an advanced query in itself: it
+// needs ConsistencyLevel: eventual, and without it Graph answers 400
+// (aad-advanced-queries, "Error handling"). Only $filter applies to a
+// count; other options are refused rather than ignored.
+func (s *Server) countUsersSegment(w http.ResponseWriter, r *http.Request, p *auth.Principal,
+	version string) error {
+	if err := directoryRead(r, version); err != nil {
+		return err
+	}
+	if err := auth.Require(p, auth.UsersRead); err != nil {
+		return err
+	}
+	if !eventual(r) {
+		return countNeedsEventual()
+	}
+	v := r.URL.Query()
+	for k := range v {
+		if strings.HasPrefix(k, "$") && !strings.EqualFold(k, "$filter") {
+			return httpserver.Errorf(http.StatusBadRequest, "BadRequest",
+				"The query parameter '%s' is not supported on $count; only $filter is.", k)
+		}
+	}
+	if f, ok := filterOption(v); ok {
+		if err := checkAdvancedFilter(f, true); err != nil {
+			return err
+		}
+	}
+	q, err := odata.Parse(v, schema.User, schema.Graph, userLimits)
+	if err != nil {
+		return err
+	}
+	n, err := s.countUsers(r, q)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err = io.WriteString(w, strconv.Itoa(n))
+	return err
+}
+
 // organization serves GET /organization, the tenant and its
 // directory-sync state, or with id GET /organization/{id}, the tenant's
 // entry alone (organization-get).
@@ -196,25 +272,31 @@ func (s *Server) organization(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err := auth.Require(p, auth.OrganizationRead); err != nil {
 		return err
 	}
-	if id != "" && !strings.EqualFold(id, s.TenantID) {
-		return notFoundInDirectory(id)
-	}
-	item, err := s.organizationDocument(r)
+	q, err := selectOnly(r.URL.Query(), schema.Organization, "the organization")
 	if err != nil {
 		return err
 	}
+	if id != "" && !strings.EqualFold(id, s.TenantID) {
+		return notFoundInDirectory(id)
+	}
+	item, err := s.organizationDocument(r, q.Select)
+	if err != nil {
+		return err
+	}
+	ctx := s.PublicURL + "/v1.0/$metadata#organization" + selectSuffix(q)
 	if id != "" {
-		return writeJSON(w, withContext(s.PublicURL+"/v1.0/$metadata#organization/$entity",
-			item))
+		return writeJSON(w, withContext(ctx+"/$entity", item))
 	}
 	return writeValue(w, map[string]any{
-		"@odata.context": s.PublicURL + "/v1.0/$metadata#organization",
+		"@odata.context": ctx,
 		"value":          []json.RawMessage{item},
 	})
 }
 
-// organizationDocument is the tenant as Graph shapes an organization.
-func (s *Server) organizationDocument(r *http.Request) ([]byte, error) {
+// organizationDocument is the tenant as Graph shapes an organization,
+// narrowed to sel when $select names properties.
+func (s *Server) organizationDocument(r *http.Request, sel []*schema.Property) ([]byte,
+	error) {
 	last, err := s.Directory.LastSync(r.Context())
 	if err != nil {
 		return nil, err
@@ -234,22 +316,81 @@ func (s *Server) organizationDocument(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return odata.Shape(doc, schema.Organization, schema.Graph, nil)
+	return odata.Shape(doc, schema.Organization, schema.Graph, sel)
+}
+
+// userDocument is u as p may read it, with the proxy addresses when sel
+// names them (they cost a query per user).
+func (s *Server) userDocument(r *http.Request, p *auth.Principal, u directory.User,
+	sel []*schema.Property) ([]byte, error) {
+	basic := auth.BasicProfileOnly(p, u.ObjectID)
+	var proxy []string
+	if !basic && selects(sel, "proxyAddresses") {
+		secondary, err := s.Directory.ProxyAddresses(r.Context(), u.ObjectID)
+		if err != nil {
+			return nil, err
+		}
+		proxy = proxyAddresses(u.Mail, secondary)
+	}
+	return userDocument(u, proxy, basic), nil
 }
 
 // userDocument is u as a Graph user document. The onPremises* properties
-// are null for a cloud-only user, as Graph leaves them.
-func userDocument(u directory.User) []byte {
+// are null for a cloud-only user, as Graph leaves them. With basic, only
+// the basic profile has values (auth.BasicProfileOnly): Graph answers the
+// rest null (and collections empty) for a User.ReadBasic.All caller.
+func userDocument(u directory.User, proxy []string, basic bool) []byte {
 	var immutable any
 	if u.ImmutableID != "" {
 		immutable = u.ImmutableID
 	}
-	doc, _ := json.Marshal(map[string]any{
+	if proxy == nil {
+		proxy = []string{}
+	}
+	m := map[string]any{
 		"id": u.ObjectID, "displayName": u.DisplayName, "mail": u.Mail,
 		"userPrincipalName": u.UPN, "onPremisesSyncEnabled": syncEnabled(u.SyncEnabled),
 		"onPremisesImmutableId": immutable, "onPremisesLastSyncDateTime": timeOrNull(u.LastSync),
-	})
+		"proxyAddresses": proxy,
+	}
+	if basic {
+		for k, v := range m {
+			if slices.Contains(auth.BasicProfile, k) {
+				continue
+			}
+			if _, list := v.([]string); list {
+				m[k] = []string{}
+			} else {
+				m[k] = nil
+			}
+		}
+	}
+	doc, _ := json.Marshal(m)
 	return doc
+}
+
+// proxyAddresses is Exchange's form of a user's addresses: "SMTP:" and the
+// primary one first, then "smtp:" and each secondary one (user resource,
+// proxyAddresses).
+func proxyAddresses(primary string, secondary []string) []string {
+	var out []string
+	if primary != "" {
+		out = append(out, "SMTP:"+primary)
+	}
+	for _, a := range secondary {
+		out = append(out, "smtp:"+a)
+	}
+	return out
+}
+
+// selects reports whether sel names the property called name.
+func selects(sel []*schema.Property, name string) bool {
+	for _, p := range sel {
+		if p.Graph == name {
+			return true
+		}
+	}
+	return false
 }
 
 // syncEnabled is Graph's tri-state onPremisesSyncEnabled: true when synced,

@@ -51,7 +51,8 @@ func newUsersFixture(t *testing.T) *usersFixture {
 		{ImmutableID: "imm-b", UPN: "bob@contoso.test", Mail: "bob@contoso.test",
 			DisplayName: "Bob Baker", RecipientType: directory.UserMailbox},
 		{ImmutableID: "imm-c", UPN: "carol@contoso.test", Mail: "carol.clark@contoso.test",
-			DisplayName: "Carol Clark", RecipientType: directory.UserMailbox},
+			DisplayName: "Carol Clark", RecipientType: directory.UserMailbox,
+			ProxyAddresses: []string{"cc@contoso.test"}},
 	}}
 	if _, err := d.Apply(ctx, b, directory.SyncOptions{
 		Now: func() time.Time { return syncedAt }}); err != nil {

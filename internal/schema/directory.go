@@ -17,6 +17,10 @@ var User = (&StructType{
 		{Graph: "onPremisesImmutableId", Kind: String, SelectOnly: true},
 		{Graph: "onPremisesLastSyncDateTime", Kind: DateTimeOffset, ReadOnly: true,
 			SelectOnly: true},
+		// proxyAddresses: "SMTP:" and the primary address, "smtp:" and each
+		// secondary one, as Exchange keeps them (user resource).
+		{Graph: "proxyAddresses", Kind: String, Collection: true, ReadOnly: true,
+			SelectOnly: true},
 	},
 	Columns: []*Column{
 		{Path: "id", Name: "object_id", Kind: String, Sortable: true},
