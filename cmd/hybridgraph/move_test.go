@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hybridgraph/hybridgraph/internal/config"
 	"github.com/hybridgraph/hybridgraph/internal/demo"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/gateway"
+	"github.com/hybridgraph/hybridgraph/internal/store/postgres/pgtest"
 )
 
 func runMove(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -129,5 +134,36 @@ func TestMoveMailboxDemo(t *testing.T) {
 	code, stdout, stderr := runMove(t, append(data, "--user", alice.UPN, "--rollback")...)
 	if code != 0 || !strings.Contains(stdout, "rolled back") {
 		t.Errorf("rollback: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestMoveMailboxConfig moves a mailbox between the databases a serve
+// configuration lists: from the data directory's SQLite database to a
+// PostgreSQL one and back.
+func TestMoveMailboxConfig(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dsn := pgtest.FreshDSN(t, "hgmovecmd_")
+	path := filepath.Join(t.TempDir(), "serve.yaml")
+	y := "data: {directory: " + dir + "}\npublicURL: http://127.0.0.1:9\n" +
+		"listen: 127.0.0.1:0\ndatabases:\n  - {name: " + demo.CloudDB + ", driver: sqlite}\n" +
+		"  - {name: CLOUD-PG01, driver: postgres, dsn: '" + dsn + "'}\n"
+	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := deploy.Layout{Dir: dir, Stores: gateway.Opener(ctx, c)}
+	if err := demo.Seed(ctx, l, &deploy.Deployment{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{"CLOUD-PG01", demo.CloudDB} {
+		code, stdout, stderr := runMove(t, "--config", path, "--grace", "10ms",
+			"--user", "bob@contoso.test", "--to", to)
+		if code != 0 || !strings.Contains(stdout, "to cloud/"+to) {
+			t.Fatalf("move to %s: exit %d\nstdout %s\nstderr %s", to, code, stdout, stderr)
+		}
 	}
 }

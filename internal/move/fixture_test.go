@@ -13,6 +13,7 @@ import (
 
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/mailbox"
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 	"github.com/hybridgraph/hybridgraph/internal/store"
@@ -81,28 +82,31 @@ func newFixture(t testing.TB, withPostgres bool) *fixture {
 	return f
 }
 
-// addUser puts upn in both directories, as the demo seeds them, and
-// creates its empty mailbox.
+// addUser puts upn in the on-prem directory, as a mailbox there or a
+// remote mailbox in the cloud, has directory sync create its cloud entry,
+// and creates its empty mailbox.
 func (f *fixture) addUser(t testing.TB, upn string, side directory.Premises, db string) {
 	t.Helper()
 	ctx := context.Background()
 	u := directory.User{ObjectID: uuid.NewString(), UPN: upn, Mail: upn, DisplayName: upn,
-		Premises: side, MailboxGUID: uuid.NewString()}
-	local, remote := u, u
-	local.RecipientType, local.Database = directory.UserMailbox, db
-	home, other := f.cloud, f.prem
-	remote.RecipientType = directory.RemoteUserMailbox
-	remote.TargetAddress = localPart(upn) + "@" + coexistence
-	if side == directory.OnPrem {
-		home, other = f.prem, f.cloud
-		remote.RecipientType, remote.TargetAddress = directory.MailUser, upn
+		Premises: side, MailboxGUID: uuid.NewString(), RecipientType: directory.UserMailbox,
+		Database: db}
+	if side == directory.Cloud {
+		u.RecipientType, u.Database = directory.RemoteUserMailbox, ""
+		u.TargetAddress = localPart(upn) + "@" + coexistence
 	}
-	if err := home.Directory.Put(ctx, local); err != nil {
+	if err := f.prem.Directory.Put(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.Directory.Put(ctx, remote); err != nil {
+	b, err := dirsync.FromDirectory(ctx, f.prem.Directory)
+	if err != nil {
 		t.Fatal(err)
 	}
+	sum, err := f.cloud.Directory.Apply(ctx, b, directory.SyncOptions{CloudDatabase: db})
+	if err != nil || sum.Failed+sum.Held > 0 {
+		t.Fatalf("sync: %+v, %v", sum, err)
+	}
+	home, local := f.home(t, upn)
 	if err := home.Engine.EnsureMailbox(ctx, local.Ref(), upn); err != nil {
 		t.Fatal(err)
 	}

@@ -133,11 +133,7 @@ func (r *run) finalCatchUp(ctx context.Context) error {
 // removeSource deletes the source copy once the grace period after the
 // switch has passed.
 func (r *run) removeSource(ctx context.Context) error {
-	wait := time.Until(r.job.Switched.Add(r.m.grace()))
-	if r.m.Now != nil {
-		wait = r.job.Switched.Add(r.m.grace()).Sub(r.m.now())
-	}
-	if wait > 0 {
+	if wait := r.job.Switched.Add(r.m.grace()).Sub(r.m.now()); wait > 0 {
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		select {

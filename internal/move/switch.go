@@ -50,20 +50,22 @@ func (r *run) switchEntries(ctx context.Context) error {
 	return r.save(ctx, Switched)
 }
 
-// place writes side's entry for the target location.
+// place writes side's entry for the target location. A move between
+// cloud databases leaves the on-prem entry as it is, and needs none: a
+// cloud-only user, or an organisation without premises, has none.
 func (r *run) place(ctx context.Context, side directory.Premises) error {
 	dir := r.m.side(side).Directory
+	cloudOnly := side == directory.OnPrem && r.job.Source.Premises == directory.Cloud &&
+		r.job.Target.Premises == directory.Cloud
+	if dir == nil && cloudOnly {
+		return nil
+	}
 	if dir == nil {
-		if side == directory.OnPrem && r.job.Source.Premises == r.job.Target.Premises &&
-			r.job.Target.Premises == directory.Cloud {
-			return nil // a cloud-only organisation: no on-prem entry to keep
-		}
 		return fmt.Errorf("no %s directory to switch", side)
 	}
 	u, err := dir.Lookup(ctx, r.job.UPN)
-	if errors.Is(err, directory.ErrNotFound) && side == directory.OnPrem &&
-		r.job.Source.Premises == directory.Cloud && r.job.Target.Premises == directory.Cloud {
-		return nil // a cloud-only user: on premises knows nothing of it
+	if errors.Is(err, directory.ErrNotFound) && cloudOnly {
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("%s directory: %s: %w", side, r.job.UPN, err)
