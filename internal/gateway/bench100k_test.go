@@ -435,19 +435,19 @@ func printReports(w io.Writer, rs []benchReport) {
 		return
 	}
 	pg, lite := rs[0], rs[1]
-	fmt.Fprintf(w, "\n%d messages  %14s %14s %9s\n", benchSize(), "postgres", "sqlite",
-		"pg/sqlite")
+	fmt.Fprintf(w, "\n%-20s %14s %14s %9s\n", fmt.Sprintf("%d messages", benchSize()),
+		"postgres", "sqlite", "pg/sqlite")
 	names := make([]string, 0, len(pg.nsPerOp))
 	for name := range pg.nsPerOp {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		fmt.Fprintf(w, "%-16s %11.0f ns %11.0f ns %8.2f\n", name, pg.nsPerOp[name],
+		fmt.Fprintf(w, "%-20s %11.0f ns %11.0f ns %9.2f\n", name, pg.nsPerOp[name],
 			lite.nsPerOp[name], pg.nsPerOp[name]/lite.nsPerOp[name])
 	}
-	fmt.Fprintf(w, "%-16s %14s %14s %8.2f\n", "load", pg.load.Round(time.Millisecond),
+	fmt.Fprintf(w, "%-20s %14s %14s %9.2f\n", "load", pg.load.Round(time.Millisecond),
 		lite.load.Round(time.Millisecond), pg.load.Seconds()/lite.load.Seconds())
-	fmt.Fprintf(w, "%-16s %11d MB %11d MB\n", "max RSS", pg.maxRSS>>20, lite.maxRSS>>20)
-	fmt.Fprintf(w, "%-16s %11d MB %11d MB\n", "Go heap peak", pg.heapPeak>>20, lite.heapPeak>>20)
+	fmt.Fprintf(w, "%-20s %11d MB %11d MB\n", "max RSS", pg.maxRSS>>20, lite.maxRSS>>20)
+	fmt.Fprintf(w, "%-20s %11d MB %11d MB\n", "Go heap peak", pg.heapPeak>>20, lite.heapPeak>>20)
 }
