@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hybridgraph/hybridgraph/internal/store"
 )
@@ -33,12 +34,13 @@ func (d *Directory) Add(ctx context.Context, u User) error {
 		return fmt.Errorf("add user: %w", err)
 	}
 	defer tx.Rollback()
-	var holder string
-	err = tx.QueryRowContext(ctx, `SELECT upn FROM users WHERE object_id = ? COLLATE NOCASE
-		OR upn IN (?, ?) OR mail IN (?, ?) LIMIT 1`,
-		u.ObjectID, u.UPN, u.Mail, u.UPN, u.Mail).Scan(&holder)
+	var holder User
+	err = tx.QueryRowContext(ctx, `SELECT object_id, upn, mail FROM users
+		WHERE object_id = ? COLLATE NOCASE OR upn IN (?, ?) OR mail IN (?, ?) LIMIT 1`,
+		u.ObjectID, u.UPN, u.Mail, u.UPN, u.Mail).Scan(&holder.ObjectID, &holder.UPN,
+		&holder.Mail)
 	if err == nil {
-		return fmt.Errorf("%w: %s or %s is held by %s", ErrExists, u.UPN, u.Mail, holder)
+		return existsError(clash(u, holder))
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("add user: %w", err)
@@ -55,6 +57,27 @@ func (d *Directory) Add(ctx context.Context, u User) error {
 		return fmt.Errorf("add user %s: %w", u.UPN, err)
 	}
 	return nil
+}
+
+// existsError is Add's refusal: it names the clash and is ErrExists.
+type existsError string
+
+func (e existsError) Error() string { return string(e) }
+func (e existsError) Unwrap() error { return ErrExists }
+
+// clash says which name of u the existing user h holds, and as what.
+func clash(u, h User) string {
+	switch {
+	case strings.EqualFold(u.UPN, h.UPN):
+		return "user " + h.UPN + " exists already"
+	case u.ObjectID != "" && strings.EqualFold(u.ObjectID, h.ObjectID):
+		return "object id " + u.ObjectID + " is held by user " + h.UPN
+	case strings.EqualFold(u.Mail, h.UPN):
+		return "address " + u.Mail + " is taken: it is the UPN of user " + h.UPN
+	case strings.EqualFold(u.UPN, h.Mail):
+		return "UPN " + u.UPN + " is taken: it is the address of user " + h.UPN
+	}
+	return "address " + h.Mail + " is taken: it is the address of user " + h.UPN
 }
 
 // Remove deletes the user key names (object id, UPN or address, as Lookup

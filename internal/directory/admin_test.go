@@ -22,23 +22,37 @@ func TestAddRemove(t *testing.T) {
 	if err := prem.Add(ctx, erin); err != nil {
 		t.Fatal(err)
 	}
+	frank := User{ObjectID: "o-frank", UPN: "frank@contoso.test", Mail: "f.f@contoso.test",
+		Premises: OnPrem, RecipientType: UserMailbox, Database: "DB1"}
+	if err := prem.Add(ctx, frank); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		name string
-		u    User
+		name, msg string
+		u         User
 	}{
-		{"same UPN, other case", User{ObjectID: "o2", UPN: "ERIN@contoso.test",
-			Mail: "e2@contoso.test"}},
-		{"UPN held as an address", User{ObjectID: "o3", UPN: "x@contoso.test",
-			Mail: "erin@contoso.test"}},
-		{"address held as a UPN", User{ObjectID: "o4", UPN: "erin@contoso.test",
-			Mail: "y@contoso.test"}},
-		{"same object id", User{ObjectID: "O-ERIN", UPN: "z@contoso.test",
-			Mail: "z@contoso.test"}},
+		{"the same user", "user erin@contoso.test exists already", erin},
+		{"same UPN, other case", "user erin@contoso.test exists already",
+			User{ObjectID: "o2", UPN: "ERIN@contoso.test", Mail: "e2@contoso.test"}},
+		{"address held as a UPN", "address erin@contoso.test is taken: it is the UPN of " +
+			"user erin@contoso.test",
+			User{ObjectID: "o3", UPN: "x@contoso.test", Mail: "erin@contoso.test"}},
+		{"UPN held as an address", "UPN f.f@contoso.test is taken: it is the address of " +
+			"user frank@contoso.test",
+			User{ObjectID: "o4", UPN: "f.f@contoso.test", Mail: "y@contoso.test"}},
+		{"address held as an address", "address f.f@contoso.test is taken: it is the " +
+			"address of user frank@contoso.test",
+			User{ObjectID: "o5", UPN: "w@contoso.test", Mail: "F.F@contoso.test"}},
+		{"same object id", "object id O-ERIN is held by user erin@contoso.test",
+			User{ObjectID: "O-ERIN", UPN: "z@contoso.test", Mail: "z@contoso.test"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := prem.Add(ctx, tc.u)
 			if !errors.Is(err, ErrExists) || !errors.Is(err, store.ErrConflict) {
 				t.Errorf("got %v, want ErrExists", err)
+			}
+			if err == nil || err.Error() != tc.msg {
+				t.Errorf("message: got %v, want %q", err, tc.msg)
 			}
 		})
 	}
