@@ -355,7 +355,10 @@ func TestScenarios(t *testing.T) {
 		dns    map[string]string                        // name → address for the resolver
 		cert   time.Duration                            // TLS front door certificate life left
 		before func(t *testing.T, dir string)           // changes the data before start
-		wantID string
+		// foreign signs the S2S tokens with a key the on-prem server does
+		// not trust, as a check of another deployment's data would.
+		foreign bool
+		wantID  string
 		want   readiness.Status
 		exit   int
 	}{
@@ -386,6 +389,8 @@ func TestScenarios(t *testing.T) {
 			wantID: "R3", want: readiness.Fail, exit: 2},
 		{name: "guid-mismatch", edit: healthyTopology, before: cloudGUIDMismatch,
 			wantID: "R3", want: readiness.Fail, exit: 2},
+		{name: "foreign-token", edit: healthyTopology, foreign: true,
+			wantID: "OAuth", want: readiness.Fail, exit: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := scenario(t, base, tc.edit, tc.before)
@@ -395,6 +400,9 @@ func TestScenarios(t *testing.T) {
 			}
 			if tc.cert != 0 {
 				target.URL, target.HTTP = tlsFront(t, r.d.OnPremURL, tc.cert)
+			}
+			if tc.foreign {
+				target.Token = foreignTokens(t, r.d)
 			}
 			if tc.dns != nil {
 				target.Resolver = dnsServer(t, tc.dns)
@@ -410,6 +418,20 @@ func TestScenarios(t *testing.T) {
 			}
 			golden(t, tc.name, rep)
 		})
+	}
+}
+
+// foreignTokens mints S2S tokens for d's on-prem server with a key of its
+// own, which that server does not trust.
+func foreignTokens(t *testing.T, d *deploy.Deployment) readiness.TokenFunc {
+	t.Helper()
+	key, err := auth.LoadOrCreateKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &auth.Issuer{Key: key, TenantID: d.TenantID, BaseURL: d.CloudURL}
+	return func(upn, host string) (string, error) {
+		return iss.S2SToken(upn, host, []string{"Mail.Read"}, time.Minute)
 	}
 }
 
