@@ -95,7 +95,7 @@ func Collect(ctx context.Context, t Target) (*Collection, error) {
 	}
 	// Test-HMAEAS sends exactly this: a bearer scheme with no token
 	// (exchange-hybrid.md §3.4).
-	c.Challenge = p.get(ctx, t.URL+"/api/v2.0/me/messages", "Bearer", false)
+	c.Challenge = p.get(ctx, t.URL+"/api/v2.0/me/messages", "Bearer", 0)
 	c.OAuth = p.oauth(ctx, c.Email)
 	c.Finished = t.Now().UTC()
 	return c, nil
@@ -204,8 +204,9 @@ type prober struct{ t Target }
 var keptHeaders = []string{"WWW-Authenticate", "Location", "Content-Type",
 	"X-FEServer", "X-OWA-Version"}
 
-// get sends GET u with the Authorization header authz (none when "").
-func (p prober) get(ctx context.Context, u, authz string, keepBody bool) Probe {
+// get sends GET u with the Authorization header authz (none when "") and
+// keeps up to bodyLimit bytes of the answer's body.
+func (p prober) get(ctx context.Context, u, authz string, bodyLimit int64) Probe {
 	pr := Probe{URL: u, At: p.t.Now().UTC()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -230,8 +231,8 @@ func (p prober) get(ctx context.Context, u, authz string, keepBody bool) Probe {
 		}
 	}
 	pr.Cert = certOf(resp.TLS)
-	if keepBody {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxProbeBody))
+	if bodyLimit > 0 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, bodyLimit))
 		pr.Body = string(b)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -260,13 +261,18 @@ func (p prober) topology(ctx context.Context) (*onprem.AdminTopology, Probe) {
 	if err != nil {
 		return nil, Probe{URL: u, At: p.t.Now().UTC(), Error: "mint token: " + err.Error()}
 	}
-	pr := p.get(ctx, u, "Bearer "+tok, true)
+	// The topology lists every on-prem mailbox, so it is read whole (up
+	// to maxTopology) and kept parsed; only a body that is not one is kept,
+	// cut to MaxProbeBody, to show what answered instead.
+	pr := p.get(ctx, u, "Bearer "+tok, maxTopology)
 	if pr.Status != http.StatusOK {
+		pr.Body = cut(pr.Body, MaxProbeBody)
 		return nil, pr
 	}
 	var topo onprem.AdminTopology
 	if err := json.Unmarshal([]byte(pr.Body), &topo); err != nil {
 		pr.Error = "parse topology: " + err.Error()
+		pr.Body = cut(pr.Body, MaxProbeBody)
 		return nil, pr
 	}
 	pr.Body = "" // kept in Collection.Topology
@@ -281,7 +287,7 @@ func (p prober) samples(ctx context.Context) []Sample {
 		if ctx.Err() != nil {
 			break // stopped: keep what was sampled
 		}
-		pr := p.get(ctx, p.t.URL+"/api/", "", false)
+		pr := p.get(ctx, p.t.URL+"/api/", "", 0)
 		out = append(out, Sample{At: pr.At, Status: pr.Status, Error: pr.Error,
 			FEServer: pr.Header["X-FEServer"], OWAVersion: pr.Header["X-OWA-Version"]})
 	}
@@ -293,7 +299,7 @@ func (p prober) samples(ctx context.Context) []Sample {
 func (p prober) autodiscover(ctx context.Context, email string) Probe {
 	u := p.t.AutodiscoverURL + "/autodiscover/autodiscover.json?Email=" +
 		url.QueryEscape(email) + "&Protocol=Rest"
-	return p.get(ctx, u, "", true)
+	return p.get(ctx, u, "", MaxProbeBody)
 }
 
 // oauth reads one message of the mailbox with a server-to-server token.
@@ -309,7 +315,19 @@ func (p prober) oauth(ctx context.Context, email string) Probe {
 	if err != nil {
 		return Probe{URL: u, At: p.t.Now().UTC(), Error: "mint token: " + err.Error()}
 	}
-	return p.get(ctx, u, "Bearer "+tok, false)
+	return p.get(ctx, u, "Bearer "+tok, 0)
+}
+
+// maxTopology bounds the admin topology read: 8 MiB, some 50,000
+// mailboxes, leaving room within MaxCollectionSize for the rest.
+const maxTopology = 8 << 20
+
+// cut is s without what lies past n bytes.
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func hostOf(raw string) string {

@@ -359,8 +359,8 @@ func TestScenarios(t *testing.T) {
 		// not trust, as a check of another deployment's data would.
 		foreign bool
 		wantID  string
-		want   readiness.Status
-		exit   int
+		want    readiness.Status
+		exit    int
 	}{
 		{name: "demo", wantID: "R1", want: readiness.Fail, exit: 2},
 		{name: "healthy", edit: healthyTopology, wantID: "R1", want: readiness.Pass, exit: 1},
