@@ -4,15 +4,10 @@ import (
 	"context"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 )
-
-// dirSyncTimeout bounds one run of the on-prem server's sync loop: one
-// read of the source and one push.
-const dirSyncTimeout = 2 * time.Minute
 
 // dirSync starts the on-prem server's directory-sync loop when o asks for
 // one: it pushes o.DirSyncSource (by default the built-in on-prem
@@ -34,10 +29,10 @@ func (s *system) dirSync(ctx context.Context, wg *sync.WaitGroup, l layout,
 	loop := &dirsync.Loop{
 		Source:   src,
 		Interval: o.DirSyncInterval,
-		Timeout:  min(o.DirSyncInterval, dirSyncTimeout),
+		Timeout:  dirsync.DefaultRunTimeout,
 		Client: &dirsync.Client{BaseURL: d.CloudURL, HTTP: &http.Client{},
 			Token: dirsync.AgentToken(s.issuer, app)},
-		Log: s.log.With("component", "dirsync"),
+		Log: s.log, // the loop names its component
 	}
 	ready := make(chan struct{})
 	wg.Add(1)

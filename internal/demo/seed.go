@@ -22,6 +22,7 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/demo/corpus"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 )
 
@@ -115,41 +116,66 @@ func seed(ctx context.Context, l layout, d *deploy.Deployment) error {
 	return seedUsersAndMail(ctx, d, cloud, prem)
 }
 
+// seedUsersAndMail creates the users as a hybrid deployment has them: each
+// user is mastered on premises (a cloud mailbox as a RemoteUserMailbox,
+// exchange-hybrid.md §3.1), and the cloud's entries are the synced objects
+// a first directory sync creates, with their immutable ids, not cloud-only
+// users that a later sync would collide with.
 func seedUsersAndMail(ctx context.Context, d *deploy.Deployment,
 	cloud, prem *deploy.Premises) error {
 	messages, err := corpusMessages()
 	if err != nil {
 		return err
 	}
+	mailboxes := map[string]directory.User{}
 	for _, su := range seedUsers {
 		addr := su.local + "@" + d.Domain
 		u := directory.User{
 			ObjectID: uuid.NewString(), UPN: addr, Mail: addr, DisplayName: su.name,
 			Premises: su.side, MailboxGUID: uuid.NewString(),
+			RecipientType: directory.UserMailbox, Database: su.database,
 		}
-		home, other := cloud, prem
-		if su.side == directory.OnPrem {
-			home, other = prem, cloud
-		}
-		local := u
-		local.RecipientType, local.Database = directory.UserMailbox, su.database
-		remote := u
-		remote.RecipientType, remote.TargetAddress = directory.MailUser, addr
+		mailboxes[addr] = u
 		if su.side == directory.Cloud {
-			// exchange-hybrid.md §3.1: on premises a cloud mailbox is a
-			// RemoteUserMailbox aimed at the coexistence domain.
-			remote.RecipientType = directory.RemoteUserMailbox
-			remote.TargetAddress = su.local + "@contoso.mail.onmicrosoft.test"
+			// On premises a cloud mailbox is a RemoteUserMailbox aimed at
+			// the coexistence domain.
+			u.RecipientType, u.Database = directory.RemoteUserMailbox, ""
+			u.TargetAddress = su.local + "@contoso.mail.onmicrosoft.test"
 		}
-		if err := home.Directory.Put(ctx, local); err != nil {
+		if err := prem.Directory.Put(ctx, u); err != nil {
 			return err
 		}
-		if err := other.Directory.Put(ctx, remote); err != nil {
+	}
+	if err := firstSync(ctx, cloud.Directory, prem.Directory); err != nil {
+		return err
+	}
+	for _, su := range seedUsers {
+		home := prem
+		if su.side == directory.Cloud {
+			home = cloud
+		}
+		u := mailboxes[su.local+"@"+d.Domain]
+		if err := fillMailbox(ctx, home, u, messages); err != nil {
 			return err
 		}
-		if err := fillMailbox(ctx, home, local, messages); err != nil {
-			return err
-		}
+	}
+	return nil
+}
+
+// firstSync creates the cloud's entries by a directory sync of the on-prem
+// directory, as the first run of a sync agent does.
+func firstSync(ctx context.Context, cloud, prem *directory.Directory) error {
+	b, err := dirsync.FromDirectory(ctx, prem)
+	if err != nil {
+		return err
+	}
+	sum, err := cloud.Apply(ctx, b, directory.SyncOptions{CloudDatabase: CloudDB})
+	if err != nil {
+		return fmt.Errorf("first directory sync: %w", err)
+	}
+	if sum.Added != len(seedUsers) || sum.Failed+sum.Held > 0 {
+		return fmt.Errorf("first directory sync: added %d of %d users (problems %+v)",
+			sum.Added, len(seedUsers), sum.Problems)
 	}
 	return nil
 }

@@ -88,7 +88,13 @@ func Open(path string, side Premises) (*Directory, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create directory folder: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)"
+	// Transactions take the write lock when they begin (_txlock=immediate):
+	// a sync run reads, then writes, and a read transaction that would
+	// upgrade while another writer committed fails at once with
+	// SQLITE_BUSY, whatever the busy timeout. Begun immediately, a second
+	// writer, in this process or another, waits up to the busy timeout.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open directory: %w", err)

@@ -41,11 +41,18 @@ type SourceUser struct {
 // users that are in the source but unchanged, so not in Upserts: an LDAP
 // Sync present phase (RFC 4533 §3.3.1) lists the unchanged entries
 // without their content, and every entry it does not list is gone.
+//
+// Failed names the entries the source could not read (a malformed GUID,
+// say): each is a failed entry of the run. In a Full batch an entry failed
+// with its immutable id counts as present, and one failed without an id
+// holds every deletion the full compare implies, since the missing entry
+// may be any synced user.
 type Batch struct {
 	Upserts []SourceUser `json:"upserts"`
 	Deletes []string     `json:"deletes"`
 	Present []string     `json:"present,omitempty"`
 	Full    bool         `json:"full"`
+	Failed  []Problem    `json:"failed,omitempty"`
 }
 
 // SyncOptions tunes Apply.
@@ -74,11 +81,28 @@ type Summary struct {
 	SyncedAt time.Time `json:"syncedAt"`
 }
 
-// Problem is one entry a run left alone.
+// Problem is one entry a run left alone, named by its immutable id, its
+// UPN or, for an entry the source could not read, its DN (whichever are
+// known).
 type Problem struct {
-	ImmutableID string `json:"immutableId"`
+	ImmutableID string `json:"immutableId,omitempty"`
 	UPN         string `json:"userPrincipalName,omitempty"`
+	DN          string `json:"dn,omitempty"`
 	Reason      string `json:"reason"`
+	// Held marks a deletion held back by the threshold; other problems
+	// are failed entries.
+	Held bool `json:"held,omitempty"`
+}
+
+// Name names the entry for people: its UPN, else its DN, else its id.
+func (p Problem) Name() string {
+	switch {
+	case p.UPN != "":
+		return p.UPN
+	case p.DN != "":
+		return p.DN
+	}
+	return p.ImmutableID
 }
 
 func (s *Summary) fail(id, upn, reason string) {
@@ -90,15 +114,19 @@ func (s *Summary) fail(id, upn, reason string) {
 var ErrInvalidBatch = errors.New("invalid sync batch")
 
 // Apply applies one sync run in one transaction: a failed run changes
-// nothing. Entries that conflict (a UPN or address held by another user, a
-// delete of a cloud-only user) are reported in the summary and left alone.
+// nothing. Entries that conflict (a UPN or address held by another user,
+// synced or cloud-only) or that the cloud cannot take (no immutable id, UPN
+// or mail, another recipient type, a malformed address) are reported in
+// the summary as failed and left alone; the rest of the run applies. Only a
+// malformed batch as a whole (an immutable id listed twice) is refused.
 // Only the cloud directory receives sync.
 func (d *Directory) Apply(ctx context.Context, b Batch, o SyncOptions) (Summary, error) {
 	if d.side != Cloud {
 		return Summary{}, fmt.Errorf("%w: only the cloud directory receives sync",
 			ErrInvalidBatch)
 	}
-	if err := b.validate(); err != nil {
+	bad, err := b.validate()
+	if err != nil {
 		return Summary{}, err
 	}
 	now := time.Now
@@ -113,10 +141,18 @@ func (d *Directory) Apply(ctx context.Context, b Batch, o SyncOptions) (Summary,
 	defer tx.Rollback()
 
 	r := syncRun{tx: tx, opts: o, sum: &sum}
-	if err := r.upsertAll(ctx, b.Upserts); err != nil {
+	for _, p := range b.Failed {
+		p.Held = false
+		sum.Failed++
+		sum.Problems = append(sum.Problems, p)
+	}
+	if err := r.upsertAll(ctx, b.Upserts, bad); err != nil {
 		return Summary{}, err
 	}
 	if err := r.deleteAll(ctx, b); err != nil {
+		return Summary{}, err
+	}
+	if err := r.keepHeld(ctx); err != nil {
 		return Summary{}, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO organization_sync (id, last_sync)
@@ -130,29 +166,55 @@ func (d *Directory) Apply(ctx context.Context, b Batch, o SyncOptions) (Summary,
 	return sum, nil
 }
 
-func (b Batch) validate() error {
+// validate refuses a malformed batch and returns, by position in
+// Upserts, the entries the cloud cannot take and why.
+func (b Batch) validate() (map[int]string, error) {
 	seen := map[string]bool{}
-	for _, u := range b.Upserts {
-		switch {
-		case u.ImmutableID == "" || u.UPN == "" || u.Mail == "":
-			return fmt.Errorf("%w: user %q lacks an immutable id, UPN or mail",
-				ErrInvalidBatch, u.UPN)
-		case seen[u.ImmutableID]:
-			return fmt.Errorf("%w: immutable id %q appears twice", ErrInvalidBatch,
+	bad := map[int]string{}
+	for i, u := range b.Upserts {
+		if u.ImmutableID != "" && seen[u.ImmutableID] {
+			return nil, fmt.Errorf("%w: immutable id %q appears twice", ErrInvalidBatch,
 				u.ImmutableID)
-		case u.RecipientType != UserMailbox && u.RecipientType != RemoteUserMailbox:
-			return fmt.Errorf("%w: user %q has recipient type %q", ErrInvalidBatch,
-				u.UPN, u.RecipientType)
-		}
-		for _, a := range u.ProxyAddresses {
-			if !strings.Contains(a, "@") {
-				return fmt.Errorf("%w: user %q has proxy address %q", ErrInvalidBatch,
-					u.UPN, a)
-			}
 		}
 		seen[u.ImmutableID] = true
+		if reason := u.Invalid(); reason != "" {
+			bad[i] = reason
+		}
 	}
-	return nil
+	return bad, nil
+}
+
+// Invalid says why the cloud cannot take u, or "" when it can: a source
+// checks its entries with it, to name the failed entry by its own name
+// (an LDAP DN, say), and the cloud checks every entry again.
+func (u SourceUser) Invalid() string {
+	var missing []string
+	for _, f := range []struct{ name, value string }{{"immutable id", u.ImmutableID},
+		{"userPrincipalName", u.UPN}, {"mail", u.Mail}} {
+		if strings.TrimSpace(f.value) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return "no " + strings.Join(missing, ", ")
+	}
+	for _, a := range append([]string{u.UPN, u.Mail}, u.ProxyAddresses...) {
+		if !validAddress(a) {
+			return fmt.Sprintf("address %q is not an SMTP address", a)
+		}
+	}
+	if u.RecipientType != UserMailbox && u.RecipientType != RemoteUserMailbox {
+		return fmt.Sprintf("recipient type %q is not a mailbox user", u.RecipientType)
+	}
+	return ""
+}
+
+// validAddress reports whether a is local@domain with both parts present
+// and no spaces (RFC 5321 §4.1.2 Mailbox, loosely).
+func validAddress(a string) bool {
+	local, domain, ok := strings.Cut(a, "@")
+	return ok && local != "" && domain != "" && !strings.ContainsAny(a, " \t\r\n<>") &&
+		!strings.Contains(domain, "@")
 }
 
 // LastSync returns the organisation's last successful sync, zero if none
@@ -202,5 +264,43 @@ func migrateSync(db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("create address table: %w", err)
 	}
+	// The deletions the last run held back by the threshold.
+	_, err = db.Exec(`CREATE TABLE IF NOT EXISTS sync_held (
+		immutable_id TEXT PRIMARY KEY, upn TEXT NOT NULL, since TEXT NOT NULL)`)
+	if err != nil {
+		return fmt.Errorf("create held-deletion table: %w", err)
+	}
 	return nil
+}
+
+// HeldDelete is a deletion the cloud holds back: the source deleted the
+// user, and the cloud still routes it until an admin confirms.
+type HeldDelete struct {
+	ImmutableID string    `json:"immutableId"`
+	UPN         string    `json:"userPrincipalName"`
+	Since       time.Time `json:"since"`
+}
+
+// HeldDeletes lists the deletions the last sync run held back, each with
+// the time it was first held, ordered by UPN.
+func (d *Directory) HeldDeletes(ctx context.Context) ([]HeldDelete, error) {
+	rows, err := d.db.QueryContext(ctx,
+		`SELECT immutable_id, upn, since FROM sync_held ORDER BY upn`)
+	if err != nil {
+		return nil, fmt.Errorf("read held deletions: %w", err)
+	}
+	defer rows.Close()
+	var out []HeldDelete
+	for rows.Next() {
+		var h HeldDelete
+		var since string
+		if err := rows.Scan(&h.ImmutableID, &h.UPN, &since); err != nil {
+			return nil, fmt.Errorf("read held deletions: %w", err)
+		}
+		if h.Since, err = time.Parse(time.RFC3339Nano, since); err != nil {
+			return nil, fmt.Errorf("read held deletions: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }

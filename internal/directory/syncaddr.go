@@ -41,33 +41,37 @@ func placeholders(n int) string {
 // addressHolder finds another user than self holding one of su's
 // addresses: a secondary address of su as someone's UPN or primary
 // address, or any address of su as someone's secondary one. It returns
-// the holder's UPN and the address, or empty strings when there is none.
+// the holder's name (holderName) and the address, or empty strings when
+// there is none.
 func (r *syncRun) addressHolder(ctx context.Context, su SourceUser, self string) (
-	upn, address string, err error) {
+	holder, address string, err error) {
 	all := append([]string{su.UPN, su.Mail}, secondaries(su)...)
 	args := []any{self}
 	for _, a := range all {
 		args = append(args, a)
 	}
-	q := `SELECT u.upn, a.address FROM user_addresses a
+	q := `SELECT u.upn, a.address, u.sync_enabled FROM user_addresses a
 		JOIN users u ON u.object_id = a.object_id
 		WHERE u.object_id <> ? AND a.address IN (` + placeholders(len(all)) + `)`
 	if sec := all[2:]; len(sec) > 0 {
 		in := placeholders(len(sec))
-		q += ` UNION ALL SELECT upn, CASE WHEN upn IN (` + in + `) THEN upn ELSE mail END
+		q += ` UNION ALL SELECT upn, CASE WHEN upn IN (` + in + `) THEN upn ELSE mail END,
+			sync_enabled
 			FROM users WHERE object_id <> ? AND (upn IN (` + in + `) OR mail IN (` + in + `))`
 		for _, part := range [][]any{toAny(sec), {self}, toAny(sec), toAny(sec)} {
 			args = append(args, part...)
 		}
 	}
-	err = r.tx.QueryRowContext(ctx, q+` LIMIT 1`, args...).Scan(&upn, &address)
+	var h User
+	err = r.tx.QueryRowContext(ctx, q+` LIMIT 1`, args...).Scan(&h.UPN, &address,
+		&h.SyncEnabled)
 	if err == sql.ErrNoRows {
 		return "", "", nil
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("address collision check: %w", err)
 	}
-	return upn, address, nil
+	return holderName(h), address, nil
 }
 
 func toAny(ss []string) []any {

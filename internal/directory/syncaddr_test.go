@@ -107,11 +107,15 @@ func TestApplyPresent(t *testing.T) {
 	}
 }
 
-func TestApplyRejectsBadProxyAddress(t *testing.T) {
+func TestApplyFailsBadProxyAddress(t *testing.T) {
 	d := openTest(t, Cloud)
-	b := Batch{Upserts: []SourceUser{withProxy(src(1, UserMailbox), "no-at-sign")}}
-	if _, err := d.Apply(context.Background(), b, syncOpts()); !errors.Is(err,
-		ErrInvalidBatch) {
-		t.Errorf("got %v, want ErrInvalidBatch", err)
+	b := Batch{Upserts: []SourceUser{withProxy(src(1, UserMailbox), "no-at-sign"),
+		src(2, UserMailbox)}}
+	s := apply(t, d, b, syncOpts())
+	if got, want := counts(s), [5]int{1, 0, 0, 0, 1}; got != want {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if len(s.Problems) != 1 || s.Problems[0].UPN != "u1@contoso.test" {
+		t.Errorf("problems: got %+v, want one naming u1", s.Problems)
 	}
 }

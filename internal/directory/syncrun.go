@@ -16,6 +16,7 @@ type syncRun struct {
 	tx   *sql.Tx
 	opts SyncOptions
 	sum  *Summary
+	held []User // the deletions this run held back
 }
 
 func (r *syncRun) stamp() string { return r.sum.SyncedAt.Format(time.RFC3339Nano) }
@@ -38,8 +39,14 @@ func (r *syncRun) query(ctx context.Context, where string, args ...any) ([]User,
 	return users, rows.Err()
 }
 
-func (r *syncRun) upsertAll(ctx context.Context, users []SourceUser) error {
-	for _, su := range users {
+// upsertAll adds or updates each user; bad names, by position, the ones
+// validate refused, which fail alone.
+func (r *syncRun) upsertAll(ctx context.Context, users []SourceUser, bad map[int]string) error {
+	for i, su := range users {
+		if reason, ok := bad[i]; ok {
+			r.sum.fail(su.ImmutableID, su.UPN, reason)
+			continue
+		}
 		if err := r.upsert(ctx, su); err != nil {
 			return err
 		}
@@ -47,10 +54,12 @@ func (r *syncRun) upsertAll(ctx context.Context, users []SourceUser) error {
 	return nil
 }
 
-// match finds the cloud entry of su: by immutable id (a hard match), else
-// an entry not yet synced with the same UPN or address (a soft match, which
-// adopts it). reason says why when su collides with another entry; cur
-// is nil when su is new.
+// match finds the cloud entry of su by its immutable id (the hard match).
+// Every other entry holding su's UPN or an address of su is a collision,
+// reason says with whom; a cloud-only entry is never adopted (no soft
+// match): the issue's rule is that a collision is reported and left
+// alone, and an adopted cloud mailbox would be rerouted on premises and
+// later deleted with its source entry. cur is nil when su is new.
 func (r *syncRun) match(ctx context.Context, su SourceUser) (cur *User, reason string,
 	err error) {
 	hard, err := r.query(ctx, `immutable_id = ?`, su.ImmutableID)
@@ -65,16 +74,12 @@ func (r *syncRun) match(ctx context.Context, su SourceUser) (cur *User, reason s
 	if err != nil {
 		return nil, "", err
 	}
-	for i, h := range holders {
-		switch {
-		case cur != nil && h.ObjectID == cur.ObjectID:
-		case cur == nil && !h.SyncEnabled && len(holders) == 1:
-			cur = &holders[i]
-		default:
-			return nil, fmt.Sprintf("collision: UPN or address held by %s", h.UPN), nil
+	for _, h := range holders {
+		if cur != nil && h.ObjectID == cur.ObjectID {
+			continue
 		}
+		return nil, "collision: UPN or address held by " + holderName(h), nil
 	}
-	// Secondary addresses never soft-match: they only collide.
 	self := ""
 	if cur != nil {
 		self = cur.ObjectID
@@ -197,6 +202,9 @@ func (r *syncRun) deleteAll(ctx context.Context, b Batch) error {
 		for _, id := range b.Present {
 			kept[id] = true
 		}
+		for _, p := range b.Failed {
+			kept[p.ImmutableID] = true
+		}
 		for _, u := range synced {
 			gone[u.ImmutableID] = gone[u.ImmutableID] || !kept[u.ImmutableID]
 		}
@@ -207,7 +215,32 @@ func (r *syncRun) deleteAll(ctx context.Context, b Batch) error {
 			victims = append(victims, u)
 		}
 	}
+	if b.Full && unidentified(b.Failed) && !r.opts.ConfirmDeletes {
+		r.hold(victims, "deletion held: the source had entries it could not identify, "+
+			"so the full compare cannot tell who is gone; confirm to delete")
+		return nil
+	}
 	return r.delete(ctx, victims, len(synced))
+}
+
+// unidentified reports whether a source failure names no immutable id.
+func unidentified(failed []Problem) bool {
+	for _, p := range failed {
+		if p.ImmutableID == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// hold reports victims as held deletions and remembers them (keepHeld).
+func (r *syncRun) hold(victims []User, reason string) {
+	for _, u := range victims {
+		r.sum.Held++
+		r.sum.Problems = append(r.sum.Problems,
+			Problem{ImmutableID: u.ImmutableID, UPN: u.UPN, Reason: reason, Held: true})
+	}
+	r.held = append(r.held, victims...)
 }
 
 func (r *syncRun) delete(ctx context.Context, victims []User, synced int) error {
@@ -216,13 +249,8 @@ func (r *syncRun) delete(ctx context.Context, victims []User, synced int) error 
 		threshold = DefaultDeleteThreshold
 	}
 	if float64(len(victims)) > threshold*float64(synced) && !r.opts.ConfirmDeletes {
-		reason := fmt.Sprintf("deletion held: %d of %d synced users is more than %g%%;"+
-			" confirm to delete", len(victims), synced, threshold*100)
-		for _, u := range victims {
-			r.sum.Held++
-			r.sum.Problems = append(r.sum.Problems,
-				Problem{ImmutableID: u.ImmutableID, UPN: u.UPN, Reason: reason})
-		}
+		r.hold(victims, fmt.Sprintf("deletion held: %d of %d synced users is more "+
+			"than %g%%; confirm to delete", len(victims), synced, threshold*100))
 		return nil
 	}
 	for _, u := range victims {
@@ -238,4 +266,40 @@ func (r *syncRun) delete(ctx context.Context, victims []User, synced int) error 
 		r.sum.Deleted++
 	}
 	return nil
+}
+
+// keepHeld records the run's held deletions, so that the sync state can
+// say what the cloud still routes although the source deleted it. Each
+// run restates what it holds (the agent re-sends held deletions until they
+// are confirmed); a deletion held again keeps the time it was first held.
+func (r *syncRun) keepHeld(ctx context.Context) error {
+	ids := make([]any, 0, len(r.held))
+	for _, u := range r.held {
+		ids = append(ids, u.ImmutableID)
+	}
+	q := `DELETE FROM sync_held`
+	if len(ids) > 0 {
+		q += ` WHERE immutable_id NOT IN (` + placeholders(len(ids)) + `)`
+	}
+	if _, err := r.tx.ExecContext(ctx, q, ids...); err != nil {
+		return fmt.Errorf("keep held deletions: %w", err)
+	}
+	for _, u := range r.held {
+		_, err := r.tx.ExecContext(ctx, `INSERT INTO sync_held (immutable_id, upn, since)
+			VALUES (?, ?, ?) ON CONFLICT (immutable_id) DO UPDATE SET upn = excluded.upn`,
+			u.ImmutableID, u.UPN, r.stamp())
+		if err != nil {
+			return fmt.Errorf("keep held deletion of %s: %w", u.UPN, err)
+		}
+	}
+	return nil
+}
+
+// holderName names the user holding an address, saying whether it is
+// cloud-only (mastered in the cloud, never taken over by sync).
+func holderName(u User) string {
+	if !u.SyncEnabled {
+		return "cloud-only user " + u.UPN
+	}
+	return u.UPN
 }

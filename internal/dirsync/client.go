@@ -76,6 +76,8 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, out any)
 // FromDirectory reads the on-prem directory into a full batch. Mailboxes
 // on premises (UserMailbox) and cloud mailboxes provisioned on premises
 // (RemoteUserMailbox) are synced; other recipients are not users to sync.
+// A user that cannot be synced (a malformed object id, no UPN) is a failed
+// entry of the batch, named by its UPN or object id; the rest still sync.
 func FromDirectory(ctx context.Context, d *directory.Directory) (directory.Batch, error) {
 	users, err := d.All(ctx)
 	if err != nil {
@@ -89,7 +91,9 @@ func FromDirectory(ctx context.Context, d *directory.Directory) (directory.Batch
 		}
 		id, err := ImmutableID(u.ObjectID)
 		if err != nil {
-			return directory.Batch{}, fmt.Errorf("user %s: %w", u.UPN, err)
+			b.Failed = append(b.Failed, directory.Problem{UPN: u.UPN,
+				DN: "objectId=" + u.ObjectID, Reason: err.Error()})
+			continue
 		}
 		su := directory.SourceUser{ImmutableID: id, UPN: u.UPN, Mail: u.Mail,
 			DisplayName: u.DisplayName, RecipientType: u.RecipientType,
@@ -97,6 +101,11 @@ func FromDirectory(ctx context.Context, d *directory.Directory) (directory.Batch
 		if u.RecipientType == directory.UserMailbox {
 			// homeMDB of an LDAP source: the on-prem database holding it.
 			su.Database = u.Database
+		}
+		if reason := su.Invalid(); reason != "" {
+			b.Failed = append(b.Failed, directory.Problem{ImmutableID: id, UPN: u.UPN,
+				Reason: reason})
+			continue
 		}
 		b.Upserts = append(b.Upserts, su)
 	}

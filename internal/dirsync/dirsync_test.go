@@ -2,6 +2,7 @@ package dirsync
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -75,8 +76,11 @@ func TestHandlerAuthorises(t *testing.T) {
 			http.StatusForbidden},
 		{"state", f.appToken(t, "Directory.Read.All"), http.MethodGet, ``, http.StatusOK},
 		{"not json", f.appToken(t, role), http.MethodPost, `{`, http.StatusBadRequest},
+		// A malformed batch is refused whole; a bad entry fails alone.
 		{"invalid batch", f.appToken(t, role), http.MethodPost,
-			`{"upserts":[{"immutableId":"x"}]}`, http.StatusBadRequest},
+			`{"upserts":[{"immutableId":"x"},{"immutableId":"x"}]}`, http.StatusBadRequest},
+		{"invalid entry", f.appToken(t, role), http.MethodPost,
+			`{"upserts":[{"immutableId":"x"}]}`, http.StatusOK},
 		{"empty batch", f.appToken(t, role), http.MethodPost, `{}`, http.StatusOK},
 		// Batches are larger than Graph's 4 MB request limit; the intake's
 		// own limit holds.
@@ -181,5 +185,46 @@ func TestImmutableID(t *testing.T) {
 	}
 	if _, err := ImmutableID("not-a-guid"); err == nil {
 		t.Error("ImmutableID(not-a-guid): got nil error")
+	}
+}
+
+// TestHandlerParallelPushes pushes several batches at once, as the loop
+// and an admin's sync can: each run completes, one after the other, and
+// each is logged once by the intake, with its component.
+func TestHandlerParallelPushes(t *testing.T) {
+	f := newFixture(t)
+	var logs syncBuffer
+	h := &Handler{Directory: f.cloud, Log: slog.New(slog.NewTextHandler(&logs, nil)),
+		Auth: auth.NewValidator(f.issuer.Key, f.issuer.IssuerURL(), "tenant-1",
+			[]string{auth.GraphResource, auth.GraphAppID}),
+		Options: directory.SyncOptions{CloudDatabase: "CLOUD-DB"}}
+	srv := httptest.NewServer(h.HTTP())
+	defer srv.Close()
+	c := &Client{BaseURL: srv.URL, HTTP: srv.Client(),
+		Token: func(context.Context) (string, error) {
+			return f.appToken(t, auth.DirectorySync.Application...), nil
+		}}
+	b := directory.Batch{Full: true}
+	for i := range 50 {
+		upn := fmt.Sprintf("u%d@contoso.test", i)
+		b.Upserts = append(b.Upserts, directory.SourceUser{ImmutableID: fmt.Sprint("i", i),
+			UPN: upn, Mail: upn, RecipientType: directory.UserMailbox})
+	}
+	const pushes = 8
+	errs := make(chan error, pushes)
+	for range pushes {
+		go func() {
+			_, err := c.Push(context.Background(), b, false)
+			errs <- err
+		}()
+	}
+	for range pushes {
+		if err := <-errs; err != nil {
+			t.Errorf("parallel push: %v", err)
+		}
+	}
+	lines := strings.Count(logs.String(), `msg="directory sync applied" component=dirsync-intake`)
+	if lines != pushes {
+		t.Errorf("intake log: got %d run lines, want %d:\n%s", lines, pushes, logs.String())
 	}
 }

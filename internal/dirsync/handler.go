@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
@@ -24,7 +25,19 @@ type Handler struct {
 	Auth      *auth.Validator
 	Options   directory.SyncOptions
 	Log       *slog.Logger
+
+	// runs serialises sync runs: two agents pushing at once (the loop and
+	// an admin's --confirm-deletes) run one after the other rather than
+	// race for the directory's write lock.
+	runs sync.Mutex
 }
+
+// The component attribute of each side's log lines: the cloud's intake,
+// and the on-prem sync agent (Loop).
+const (
+	IntakeComponent = "dirsync-intake"
+	AgentComponent  = "dirsync-agent"
+)
 
 // MaxBatchBytes is the largest sync batch the intake takes: a full batch
 // lists every synced user (about 250 bytes each), so Graph's 4 MB request
@@ -70,15 +83,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.runs.Lock()
 	sum, err := h.Directory.Apply(r.Context(), batch, opts)
+	h.runs.Unlock()
 	if errors.Is(err, directory.ErrInvalidBatch) {
 		return httpserver.Wrap(err, http.StatusBadRequest, "BadRequest", err.Error())
 	}
 	if err != nil {
 		return err
 	}
-	h.Log.Info("directory sync", "added", sum.Added, "updated", sum.Updated,
-		"deleted", sum.Deleted, "held", sum.Held, "failed", sum.Failed)
+	// One line per run on the cloud's side; the agent logs its own.
+	h.Log.Info("directory sync applied", "component", IntakeComponent, "added", sum.Added,
+		"updated", sum.Updated, "deleted", sum.Deleted, "held", sum.Held,
+		"failed", sum.Failed)
 	w.Header().Set("Content-Type", "application/json")
 	return json.NewEncoder(w).Encode(sum)
 }

@@ -98,14 +98,17 @@ type LDAPSource struct {
 
 	dial    func(url string) (ldap.Client, error) // tests replace the server
 	pending *ldapCursor                           // the state of the last Read
+	dns     map[string]string                     // the DNs the last Read saw
 	last    ReadStats
 }
 
-// ldapRead is one read: the batch, the state that follows it, the stats.
+// ldapRead is one read: the batch, the state that follows it, the stats,
+// and the DN of each entry read (by immutable id).
 type ldapRead struct {
 	batch directory.Batch
 	next  ldapCursor
 	stats ReadStats
+	dns   map[string]string
 }
 
 // Read returns the changes of the directory's mailbox users since the
@@ -130,8 +133,11 @@ func (s *LDAPSource) Read(ctx context.Context) (directory.Batch, error) {
 	if r.stats.Fallback == "" && r.stats.Full {
 		r.stats.Fallback = note
 	}
+	if err := s.resend(ctx, c, prev.Pending, &r); err != nil {
+		return directory.Batch{}, err
+	}
 	r.next.Source = s.identity()
-	s.pending, s.last = &r.next, r.stats
+	s.pending, s.dns, s.last = &r.next, r.dns, r.stats
 	return r.batch, nil
 }
 
@@ -140,17 +146,83 @@ func (s *LDAPSource) LastRead() ReadStats { return s.last }
 
 // Commit keeps the state of the last Read once the cloud has applied its
 // batch (sum is the cloud's answer), so that the next Read asks only for
-// what changed since. When the cloud held deletions or failed entries it
-// keeps nothing: the next Read covers this run's changes again, so a held
-// deletion comes back to be confirmed and a failed entry is retried once
-// its collision is resolved. A run that failed never reaches Commit.
+// what changed since. What the cloud left undone is kept with it: the
+// deletions it held, sent again by every run until an admin confirms
+// them, and the entries that failed or collided, read again by the next
+// run, so that reads stay incremental and nothing is lost. A run that
+// failed never reaches Commit.
 func (s *LDAPSource) Commit(sum directory.Summary) error {
 	next := s.pending
 	s.pending = nil
-	if next == nil || s.StatePath == "" || sum.Held > 0 || sum.Failed > 0 {
+	if next == nil || s.StatePath == "" {
 		return nil
 	}
+	next.Pending = pending{}
+	for _, p := range sum.Problems {
+		if p.Held {
+			next.Pending.Deletes = append(next.Pending.Deletes, p.ImmutableID)
+			continue
+		}
+		dn := p.DN
+		if dn == "" {
+			dn = s.dns[p.ImmutableID]
+		}
+		if dn == "" {
+			// An entry the cloud failed that this read did not name: keep
+			// the old state, so that the next run reads it again.
+			return nil
+		}
+		next.Pending.Reread = append(next.Pending.Reread, dn)
+	}
 	return saveCursor(s.StatePath, *next)
+}
+
+// resend adds to a read what the last run left undone: its held
+// deletions, unless the entry is back, and its failed entries, read again
+// by DN unless this read returned them already (one gone or out of the
+// filter since is skipped: the read reports it).
+func (s *LDAPSource) resend(ctx context.Context, c ldap.Client, p pending, r *ldapRead) error {
+	col := resume(r)
+	seen := map[string]bool{}
+	for _, dn := range r.dns {
+		seen[strings.ToLower(dn)] = true
+	}
+	for _, f := range r.batch.Failed {
+		seen[strings.ToLower(f.DN)] = true
+	}
+	for _, dn := range p.Reread {
+		if seen[strings.ToLower(dn)] {
+			continue
+		}
+		req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0,
+			false, s.filter(), ldapAttributes, nil)
+		res, err := c.Search(req)
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("ldap re-read %s: %w", dn, err)
+		}
+		for _, e := range res.Entries {
+			if err := col.add(e); err != nil {
+				return err
+			}
+		}
+	}
+	r.batch, r.stats = col.batch, col.stats
+	back := map[string]bool{}
+	for _, u := range r.batch.Upserts {
+		back[u.ImmutableID] = true
+	}
+	for _, id := range r.batch.Deletes {
+		back[id] = true // deleted again: once is enough
+	}
+	for _, id := range p.Deletes {
+		if !back[id] {
+			r.batch.Deletes = append(r.batch.Deletes, id)
+		}
+	}
+	return ctx.Err()
 }
 
 func (s *LDAPSource) connect() (ldap.Client, error) {
@@ -247,7 +319,7 @@ func (s *LDAPSource) readFull(ctx context.Context, c ldap.Client) (ldapRead, err
 	if err != nil {
 		return ldapRead{}, err
 	}
-	return ldapRead{batch: col.done(), next: ldapCursor{Mode: ModeFull}, stats: col.stats}, nil
+	return ldapRead{batch: col.done(), dns: col.dns, next: ldapCursor{Mode: ModeFull}, stats: col.stats}, nil
 }
 
 // pagedSearch runs a paged search under base and hands each entry to fn.
@@ -260,6 +332,14 @@ func (s *LDAPSource) pagedSearch(ctx context.Context, c ldap.Client, base, filte
 	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		0, 0, false, filter, attrs, controls)
 	res, err := c.SearchWithPaging(req, size)
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+		// Paging (RFC 2696) keeps each page under the server's limit, but
+		// OpenLDAP also caps a paged search's total at the account's hard
+		// size limit (500 by default; slapd.conf(5), limits size.prtotal).
+		return fmt.Errorf("ldap search: the server's size limit for %s stopped the paged "+
+			"search before the end of %s; raise the account's limit (OpenLDAP: limits "+
+			"dn.exact=\"%s\" size.prtotal=unlimited): %w", s.BindDN, base, s.BindDN, err)
+	}
 	if err != nil {
 		return fmt.Errorf("ldap search: %w", err)
 	}

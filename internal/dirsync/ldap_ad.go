@@ -68,7 +68,7 @@ func (s *LDAPSource) readDirSync(ctx context.Context, c ldap.Client, dse rootDSE
 			break
 		}
 	}
-	return ldapRead{batch: col.done(), stats: col.stats,
+	return ldapRead{batch: col.done(), dns: col.dns, stats: col.stats,
 		next: ldapCursor{Mode: ModeDirSync, Cookie: cookie}}, nil
 }
 
@@ -192,5 +192,5 @@ func (s *LDAPSource) readUSN(ctx context.Context, c ldap.Client, dse rootDSE,
 		[]string{"objectGUID"}, showDeleted, gone); err != nil {
 		return ldapRead{}, err
 	}
-	return ldapRead{batch: col.done(), stats: col.stats, next: next}, nil
+	return ldapRead{batch: col.done(), dns: col.dns, stats: col.stats, next: next}, nil
 }

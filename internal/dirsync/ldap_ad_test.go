@@ -322,16 +322,31 @@ func TestDirSyncPagesAndRefusedCookie(t *testing.T) {
 			len(b.Upserts), st)
 	}
 
-	// A run the cloud held back keeps the old cookie: read again.
+	// A run the cloud held back keeps the new cookie and the held
+	// deletion, which every incremental read sends again until the cloud
+	// deletes it.
 	f.modify("u1", "displayName", "Again")
+	if b, err := s.Read(context.Background()); err != nil || len(b.Upserts) != 1 {
+		t.Fatalf("read: got %d users, %v; want 1", len(b.Upserts), err)
+	}
+	held := directory.Summary{Held: 1, Problems: []directory.Problem{{ImmutableID: "gone",
+		Held: true, Reason: "deletion held"}}}
 	for range 2 {
-		b, err := s.Read(context.Background())
-		if err != nil || len(b.Upserts) != 1 {
-			t.Fatalf("read after a held run: got %d users, %v; want 1", len(b.Upserts), err)
-		}
-		if err := s.Commit(directory.Summary{Held: 1}); err != nil {
+		if err := s.Commit(held); err != nil {
 			t.Fatal(err)
 		}
+		b, err := s.Read(context.Background())
+		if err != nil || len(b.Upserts) != 0 || b.Full || !slices.Equal(b.Deletes,
+			[]string{"gone"}) {
+			t.Fatalf("read after a held run: got %+v, %v; want an incremental read "+
+				"carrying the held deletion", b, err)
+		}
+	}
+	if err := s.Commit(directory.Summary{Deleted: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.Read(context.Background()); err != nil || len(b.Deletes) != 0 {
+		t.Errorf("read after the deletion: got %+v, %v; want nothing to delete", b, err)
 	}
 }
 

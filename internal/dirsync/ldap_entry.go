@@ -19,22 +19,47 @@ type collector struct {
 	batch       directory.Batch
 	stats       ReadStats
 	incremental bool
-	index       map[string]int // immutable id → position in batch.Upserts
+	index       map[string]int    // immutable id → position in batch.Upserts
+	dns         map[string]string // immutable id → DN, to re-read a failed entry
 	// presentPhase is set once an LDAP Sync present phase began.
 	presentPhase bool
 }
 
 func newCollector(mode ReadMode, incremental bool) *collector {
 	return &collector{stats: ReadStats{Mode: mode, Full: !incremental},
-		incremental: incremental, index: map[string]int{}}
+		incremental: incremental, index: map[string]int{}, dns: map[string]string{}}
 }
 
-// add maps one entry returned with its content.
+// resume continues the collector of a finished read, to add entries to it.
+func resume(r *ldapRead) *collector {
+	c := &collector{batch: r.batch, stats: r.stats, incremental: true,
+		index: map[string]int{}, dns: r.dns}
+	if c.dns == nil {
+		c.dns = map[string]string{}
+		r.dns = c.dns
+	}
+	for i, u := range r.batch.Upserts {
+		c.index[u.ImmutableID] = i
+	}
+	return c
+}
+
+// add maps one entry returned with its content. An entry that cannot be
+// synced (a malformed GUID, no UPN) is a failed entry of the batch, named
+// by its DN; the rest of the read goes on.
 func (c *collector) add(e *ldap.Entry) error {
 	c.stats.Entries++
 	u, ok, err := sourceUser(e)
+	if err == nil && ok {
+		if reason := u.Invalid(); reason != "" {
+			err = errors.New(reason)
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("ldap entry %s: %w", e.DN, err)
+		id, _ := entryImmutableID(e)
+		c.batch.Failed = append(c.batch.Failed, directory.Problem{ImmutableID: id,
+			UPN: e.GetAttributeValue("userPrincipalName"), DN: e.DN, Reason: err.Error()})
+		return nil
 	}
 	if !ok {
 		if !c.incremental {
@@ -42,11 +67,14 @@ func (c *collector) add(e *ldap.Entry) error {
 		}
 		id, err := entryImmutableID(e)
 		if err != nil {
-			return fmt.Errorf("ldap entry %s: %w", e.DN, err)
+			c.batch.Failed = append(c.batch.Failed, directory.Problem{DN: e.DN,
+				Reason: err.Error()})
+			return nil
 		}
 		c.batch.Deletes = append(c.batch.Deletes, id)
 		return nil
 	}
+	c.dns[u.ImmutableID] = e.DN
 	// A server may report one entry twice in a read (a change during the
 	// refresh): the last report wins.
 	if i, ok := c.index[u.ImmutableID]; ok {

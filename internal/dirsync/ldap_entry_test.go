@@ -139,25 +139,39 @@ func TestCursorKeeping(t *testing.T) {
 		t.Error("no state file: got no reason for the full compare")
 	}
 	cur := ldapCursor{Source: s.identity(), Mode: ModeSyncrepl, Cookie: []byte("c1")}
+	failed := directory.Problem{ImmutableID: "i1", UPN: "a@x", Reason: "collision"}
+	held := directory.Problem{ImmutableID: "i2", UPN: "b@x", Reason: "held", Held: true}
+	badDN := directory.Problem{DN: "cn=bad,dc=x", Reason: "bad GUID"}
 	tests := []struct {
-		name  string
-		sum   directory.Summary
-		saved bool
+		name    string
+		sum     directory.Summary
+		saved   bool
+		pending pending
 	}{
-		{"failed entries", directory.Summary{Failed: 1}, false},
-		{"held deletions", directory.Summary{Held: 2}, false},
-		{"clean run", directory.Summary{Added: 3}, true},
+		{"failed entry read", directory.Summary{Failed: 1,
+			Problems: []directory.Problem{failed}}, true, pending{Reread: []string{"cn=a,dc=x"}}},
+		{"failed at the source", directory.Summary{Failed: 1,
+			Problems: []directory.Problem{badDN}}, true, pending{Reread: []string{badDN.DN}}},
+		{"failed entry not read", directory.Summary{Failed: 1,
+			Problems: []directory.Problem{{ImmutableID: "i9", Reason: "x"}}}, false, pending{}},
+		{"held deletions", directory.Summary{Held: 1, Problems: []directory.Problem{held}},
+			true, pending{Deletes: []string{"i2"}}},
+		{"clean run", directory.Summary{Added: 3}, true, pending{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			os.Remove(s.StatePath)
-			s.pending = &cur
+			c := cur
+			s.pending, s.dns = &c, map[string]string{"i1": "cn=a,dc=x"}
 			if err := s.Commit(tt.sum); err != nil {
 				t.Fatal(err)
 			}
 			got, _ := s.loadCursor()
 			if saved := string(got.Cookie) == "c1"; saved != tt.saved {
 				t.Errorf("state kept: got %t, want %t", saved, tt.saved)
+			}
+			if diff := cmp.Diff(tt.pending, got.Pending, cmp.AllowUnexported(pending{})); diff != "" {
+				t.Errorf("pending (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -22,6 +22,18 @@ type ldapCursor struct {
 	USN     int64     `json:"usn,omitempty"`
 	Server  string    `json:"server,omitempty"`
 	SavedAt time.Time `json:"savedAt"`
+	// Pending is what the cloud left undone in the run that saved the
+	// cursor; the next read sends it again, so that a held deletion or a
+	// failed entry is not lost while reads move on.
+	Pending pending `json:"pending,omitzero"`
+}
+
+// pending is the part of the last run the cloud did not apply: deletions
+// it held back (by immutable id; the server reports a deletion once) and
+// entries that failed or collided (by DN, re-read at the next run).
+type pending struct {
+	Deletes []string `json:"deletes,omitempty"`
+	Reread  []string `json:"reread,omitempty"`
 }
 
 // positioned reports whether the cursor holds a position to read from.

@@ -66,7 +66,7 @@ func (s *LDAPSource) readSyncrepl(ctx context.Context, c ldap.Client, prev ldapC
 	// present phase; after a present phase, entries neither changed nor
 	// present were deleted.
 	col.stats.Full = !col.incremental || col.presentPhase || !done.RefreshDeletes
-	return ldapRead{batch: col.done(), stats: col.stats,
+	return ldapRead{batch: col.done(), dns: col.dns, stats: col.stats,
 		next: ldapCursor{Mode: ModeSyncrepl, Cookie: cookie}}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ type slapdConfig struct {
 	// sessionlog keeps that many deletions for the delete phase; without
 	// it the server answers a cookie with a present phase.
 	sessionlog int
+	// limits is a slapd limits directive for the database ("" keeps the
+	// defaults: 500 entries, paged searches included).
+	limits string
 }
 
 // startSlapd runs a throwaway slapd with the Exchange test schema on a
@@ -84,6 +88,9 @@ func writeSlapdConf(t *testing.T, dir string, cfg slapdConfig) string {
 		if cfg.sessionlog > 0 {
 			overlay += fmt.Sprintf("syncprov-sessionlog %d\n", cfg.sessionlog)
 		}
+	}
+	if cfg.limits != "" {
+		overlay += cfg.limits + "\n"
 	}
 	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -336,8 +343,8 @@ func story(t *testing.T, h *syncHarness, mode ReadMode) {
 		t.Errorf("moved u1: got %+v, %v; want on premises in MDB02", u1, err)
 	}
 
-	storyDeletes(t, h, check, &live)
-	if st := h.src.LastRead(); mode == ModeSyncrepl && st.Deletes+st.Present == 0 {
+	if st := storyDeletes(t, h, check, &live); mode == ModeSyncrepl &&
+		st.Deletes+st.Present == 0 {
 		t.Errorf("deletes: LDAP Sync named neither deleted nor present entries: %+v", st)
 	}
 	storyCollision(t, h, check, &live)
@@ -380,22 +387,29 @@ func FuzzMailboxGUID(f *testing.F) {
 // changed entries (incremental) or every live one (full compare).
 type checkFunc func(step string, got result, counts [5]int, changed int)
 
-func storyDeletes(t *testing.T, h *syncHarness, check checkFunc, live *int) {
+// storyDeletes returns how the source read the run that first held
+// deletions.
+func storyDeletes(t *testing.T, h *syncHarness, check checkFunc, live *int) ReadStats {
 	// One of ten synced users is within the 10% threshold.
 	del(t, h.conn, "u8")
 	*live--
 	check("delete one", h.run(false), [5]int{0, 0, 1, 0, 0}, 0)
 
-	// Two of nine are past it: held, and read again until confirmed.
+	// Two of nine are past it: held, and sent again until confirmed, while
+	// reads stay incremental (a change meanwhile is read alone).
 	del(t, h.conn, "u6", "u7")
 	*live -= 2
 	check("delete two", h.run(false), [5]int{0, 0, 0, 2, 0}, 0)
-	check("delete two again", h.run(false), [5]int{0, 0, 0, 2, 0}, 0)
+	st := h.src.LastRead()
+	modify(t, h.conn, "u5", "displayName", "Five")
+	check("delete two again", h.run(false), [5]int{0, 1, 0, 2, 0}, 1)
 	check("delete two confirmed", h.run(true), [5]int{0, 0, 2, 0, 0}, 0)
+	check("after the deletes", h.run(false), [5]int{}, 0)
 	users, err := h.cloud.All(context.Background())
 	if err != nil || len(users) != 7 {
 		t.Errorf("after the deletes: %d users (%v), want 7", len(users), err)
 	}
+	return st
 }
 
 func storyCollision(t *testing.T, h *syncHarness, check checkFunc, live *int) {
@@ -462,5 +476,135 @@ func TestLDAPSyncRefusedCookie(t *testing.T) {
 	}
 	if got := h.run(false); got.full || got.entries != 0 {
 		t.Errorf("after the fallback: got %+v, want an incremental read of nothing", got)
+	}
+}
+
+// TestLDAPSyncKeepsReadingIncrementally checks that a run the cloud does
+// not fully apply (an entry collides with a cloud-only user, deletions
+// are held) still keeps the read state: the next run reads incrementally
+// and carries the collided entry and the held deletions again, until the
+// collision is gone and an admin confirms.
+func TestLDAPSyncKeepsReadingIncrementally(t *testing.T) {
+	ctx := context.Background()
+	h := newSyncHarness(t, slapdConfig{syncprov: true, sessionlog: 100})
+	grace := directory.User{ObjectID: "c1", UPN: "grace@contoso.test",
+		Mail: "grace@contoso.test", DisplayName: "Grace", Premises: directory.Cloud,
+		RecipientType: directory.UserMailbox, Database: "CLOUD-DB"}
+	if err := h.cloud.Put(ctx, grace); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"grace", "u1", "u2", "u3"} {
+		ldapUser{name: name, recipientType: recipientUserMailbox,
+			guid: fmt.Sprintf("00000000-0000-0000-0000-0000000000%02d", i+1)}.add(t, h.conn)
+	}
+	steps := []struct {
+		name    string
+		change  func()
+		confirm bool
+		counts  [5]int
+		full    bool
+		entries int
+	}{
+		{"first", func() {}, false, [5]int{3, 0, 0, 0, 1}, true, 4},
+		{"collision again", func() {}, false, [5]int{0, 0, 0, 0, 1}, false, 1},
+		{"held", func() { del(t, h.conn, "u1", "u2") }, false, [5]int{0, 0, 0, 2, 1}, false, 1},
+		{"held again", func() {}, false, [5]int{0, 0, 0, 2, 1}, false, 1},
+		{"collision resolved", func() { del(t, h.conn, "grace") }, false,
+			[5]int{0, 0, 0, 2, 0}, false, 0},
+		{"confirmed", func() {}, true, [5]int{0, 0, 2, 0, 0}, false, 0},
+		{"quiet", func() {}, false, [5]int{}, false, 0},
+	}
+	for _, st := range steps {
+		st.change()
+		got := h.run(st.confirm)
+		if got.counts != st.counts || got.full != st.full || got.entries != st.entries {
+			t.Errorf("%s: got %v full=%t entries=%d, want %v full=%t entries=%d", st.name,
+				got.counts, got.full, got.entries, st.counts, st.full, st.entries)
+		}
+	}
+	if got, err := h.cloud.Lookup(ctx, "grace@contoso.test"); err != nil || got != grace {
+		t.Errorf("grace: got %+v, %v; want the cloud-only user unchanged", got, err)
+	}
+	if _, err := h.cloud.Lookup(ctx, "u1@contoso.test"); err == nil {
+		t.Error("u1: still in the cloud after the confirmed deletion")
+	}
+}
+
+// TestLDAPSyncFailsBadEntries checks that an entry sync cannot read fails
+// alone, named by its DN with the reason, and the rest of the run goes on.
+func TestLDAPSyncFailsBadEntries(t *testing.T) {
+	h := newSyncHarness(t, slapdConfig{})
+	ldapUser{name: "good", recipientType: recipientUserMailbox,
+		guid: "00000000-0000-0000-0000-000000000001"}.add(t, h.conn)
+	ldapUser{name: "badguid", recipientType: recipientUserMailbox,
+		guid: "not-a-guid"}.add(t, h.conn)
+	ldapUser{name: "noupn", recipientType: recipientUserMailbox,
+		guid: "00000000-0000-0000-0000-000000000003"}.add(t, h.conn)
+	modify(t, h.conn, "noupn", "userPrincipalName", "")
+	b, err := h.src.Read(context.Background())
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	sum, err := h.cloud.Apply(context.Background(), b,
+		directory.SyncOptions{CloudDatabase: "CLOUD-DB"})
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if sum.Added != 1 || sum.Failed != 2 {
+		t.Errorf("got %+v, want good added and two failed", sum)
+	}
+	reasons := map[string]string{}
+	for _, p := range sum.Problems {
+		reasons[p.DN] = p.Reason
+	}
+	for dn, want := range map[string]string{"cn=badguid," + testBase: "msExchMailboxGuid",
+		"cn=noupn," + testBase: "userPrincipalName"} {
+		if !strings.Contains(reasons[dn], want) {
+			t.Errorf("problem of %s: got %q, want one naming %s", dn, reasons[dn], want)
+		}
+	}
+}
+
+// TestLDAPSyncPastSizeLimit reads more entries than slapd's default size
+// limit (500) as an account that is not the rootdn, so limits apply. A
+// paged search is held to the limit too unless the account's size.prtotal
+// is raised (slapd.conf(5), limits): with the defaults the read fails with
+// an error that says so, with the limit raised it reads every entry.
+func TestLDAPSyncPastSizeLimit(t *testing.T) {
+	const readerDN = "cn=reader," + testBase
+	tests := []struct {
+		name   string
+		limits string
+		err    string
+	}{
+		{"default limits", "", "size.prtotal"},
+		{"paged limit raised", `limits dn.exact="` + readerDN + `" size.prtotal=unlimited`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newSyncHarness(t, slapdConfig{limits: tt.limits})
+			reader := ldap.NewAddRequest(readerDN, nil)
+			reader.Attribute("objectClass", []string{"inetOrgPerson"})
+			reader.Attribute("sn", []string{"reader"})
+			reader.Attribute("userPassword", []string{"reader-secret"})
+			if err := h.conn.Add(reader); err != nil {
+				t.Fatal(err)
+			}
+			const n = 520
+			for i := range n {
+				ldapUser{name: fmt.Sprintf("u%03d", i), recipientType: recipientUserMailbox,
+					guid: fmt.Sprintf("00000000-0000-0000-0000-%012d", i+1)}.add(t, h.conn)
+			}
+			h.src.BindDN, h.src.Password, h.src.PageSize = readerDN, "reader-secret", 0
+			b, err := h.src.Read(context.Background())
+			switch {
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Errorf("read: got %v, want an error naming %s", err, tt.err)
+			case tt.err == "" && err != nil:
+				t.Errorf("read: %v", err)
+			case tt.err == "" && len(b.Upserts) != n:
+				t.Errorf("read %d users, want %d", len(b.Upserts), n)
+			}
+		})
 	}
 }

@@ -15,6 +15,17 @@ import (
 // check's stale-sync limit (three hours) counts in missed runs.
 const DefaultInterval = 30 * time.Minute
 
+// MinInterval is the shortest interval the commands accept for the loop:
+// a run reads the whole source at least at start, and runs closer than a
+// minute apart would keep the directory and the cloud's intake busy for
+// changes that an admin can push at once with the sync command.
+const MinInterval = time.Minute
+
+// DefaultRunTimeout bounds one run (read and push) when Loop.Timeout is
+// not set. It is independent of the interval: a short interval must not
+// cut a run short, and a long one must not let a hung run block the next.
+const DefaultRunTimeout = 2 * time.Minute
+
 // Source reads the on-prem directory into a batch. DirectorySource and
 // LDAPSource are the two sources.
 type Source interface {
@@ -40,9 +51,10 @@ type Loop struct {
 	Source   Source
 	Client   *Client
 	Interval time.Duration // 0 means DefaultInterval
-	// Timeout bounds one run (read and push); 0 means the interval.
+	// Timeout bounds one run (read and push); 0 means DefaultRunTimeout.
 	Timeout time.Duration
-	Log     *slog.Logger
+	// Log receives one line per run, with component=AgentComponent.
+	Log *slog.Logger
 	// Ran, when set, is called after each run with its outcome.
 	Ran func(directory.Summary, error)
 }
@@ -75,7 +87,7 @@ func (l *Loop) Run(ctx context.Context, ready chan<- struct{}) {
 func (l *Loop) runOnce(ctx context.Context, interval time.Duration) {
 	timeout := l.Timeout
 	if timeout <= 0 {
-		timeout = interval
+		timeout = DefaultRunTimeout
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -83,20 +95,16 @@ func (l *Loop) runOnce(ctx context.Context, interval time.Duration) {
 	if l.Ran != nil {
 		l.Ran(sum, err)
 	}
+	log := l.Log.With("component", AgentComponent)
 	switch {
 	case err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled):
 		// Stopped mid-run: shutdown, not a failure worth an error line.
-		l.Log.Info("directory sync stopped", "err", err)
+		log.Info("directory sync stopped", "err", err)
 	case err != nil:
-		l.Log.Error("directory sync failed; retrying at the next run", "err", err,
+		log.Error("directory sync failed; retrying at the next run", "err", err,
 			"next", interval)
 	default:
-		l.logSummary(sum)
-	}
-	if ls, ok := l.Source.(*LDAPSource); ok && err == nil {
-		st := ls.LastRead()
-		l.Log.Info("directory read", "mode", st.Mode, "full", st.Full, "entries", st.Entries,
-			"deletes", st.Deletes, "present", st.Present, "fallback", st.Fallback)
+		l.logSummary(log, sum)
 	}
 }
 
@@ -133,15 +141,25 @@ func Sync(ctx context.Context, src Source, c *Client, confirmDeletes bool) (
 	return sum, nil
 }
 
-func (l *Loop) logSummary(s directory.Summary) {
+// logSummary logs a run in one line, with how the source was read when
+// it says, and then one line per user the cloud left alone.
+func (l *Loop) logSummary(log *slog.Logger, s directory.Summary) {
 	level := slog.LevelInfo
 	if s.Held > 0 || s.Failed > 0 {
 		level = slog.LevelWarn
 	}
-	l.Log.Log(context.Background(), level, "directory sync", "added", s.Added,
-		"updated", s.Updated, "deleted", s.Deleted, "held", s.Held, "failed", s.Failed)
+	attrs := []any{"added", s.Added, "updated", s.Updated, "deleted", s.Deleted,
+		"held", s.Held, "failed", s.Failed}
+	if ls, ok := l.Source.(*LDAPSource); ok {
+		st := ls.LastRead()
+		attrs = append(attrs, "mode", st.Mode, "full", st.Full, "entries", st.Entries)
+		if st.Fallback != "" {
+			attrs = append(attrs, "fallback", st.Fallback)
+		}
+	}
+	log.Log(context.Background(), level, "directory sync", attrs...)
 	for _, p := range s.Problems {
-		l.Log.Warn("directory sync left a user alone", "upn", p.UPN,
+		log.Warn("directory sync left a user alone", "user", p.Name(),
 			"immutableId", p.ImmutableID, "reason", p.Reason)
 	}
 }

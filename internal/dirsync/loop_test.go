@@ -108,7 +108,8 @@ func TestLoop(t *testing.T) {
 		t.Errorf("after a retried run: display name %q, want Carol Clark", u.DisplayName)
 	}
 	for _, want := range []string{"directory sync failed; retrying at the next run",
-		"directory server unreachable", "msg=\"directory sync\" added=1"} {
+		"directory server unreachable",
+		"msg=\"directory sync\" component=dirsync-agent added=1"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
@@ -187,5 +188,52 @@ func TestSyncCommitsLDAPState(t *testing.T) {
 	}
 	if u, _ := f.cloud.Lookup(ctx, "carol@contoso.test"); u.DisplayName != "Carol Clark" {
 		t.Errorf("cloud display name: got %q, want Carol Clark", u.DisplayName)
+	}
+}
+
+// slowSource takes a while to read, as a large directory does.
+type slowSource struct {
+	DirectorySource
+	delay time.Duration
+}
+
+func (s slowSource) Read(ctx context.Context) (directory.Batch, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return directory.Batch{}, ctx.Err()
+	}
+	return s.DirectorySource.Read(ctx)
+}
+
+// TestLoopRunTimeoutIsNotInterval checks that a run is bounded by the
+// run timeout, not cut at the interval: a run slower than a short interval
+// still completes.
+func TestLoopRunTimeoutIsNotInterval(t *testing.T) {
+	f := newFixture(t)
+	prem, err := directory.Open(filepath.Join(t.TempDir(), "prem.db"), directory.OnPrem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prem.Close()
+	runs := make(chan error, 100)
+	l := &Loop{Source: slowSource{DirectorySource{prem}, 50 * time.Millisecond},
+		Interval: time.Millisecond,
+		Client: &Client{BaseURL: f.srv.URL, HTTP: f.srv.Client(),
+			Token: func(context.Context) (string, error) {
+				return f.appToken(t, auth.DirectorySync.Application...), nil
+			}},
+		Log: slog.New(slog.DiscardHandler),
+		Ran: func(_ directory.Summary, err error) { runs <- err },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		l.Run(ctx, nil)
+	}()
+	defer func() { cancel(); <-stopped }()
+	if err := nextRun(t, runs); err != nil {
+		t.Errorf("a run slower than the interval: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
 )
 
 // stateRead is who may read the sync state: an app that reads the
@@ -20,6 +21,9 @@ type State struct {
 	// LastSync is the organisation's last successful sync; nil if none.
 	LastSync *time.Time  `json:"lastSync,omitempty"`
 	Users    []StateUser `json:"users"`
+	// HeldDeletes are the deletions the last run held back by the
+	// threshold: users gone on premises that the cloud still routes.
+	HeldDeletes []directory.HeldDelete `json:"heldDeletes,omitempty"`
 }
 
 // StateUser is one user of the cloud directory.
@@ -40,7 +44,11 @@ func (h *Handler) state(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st := State{Users: make([]StateUser, 0, len(users))}
+	held, err := h.Directory.HeldDeletes(r.Context())
+	if err != nil {
+		return err
+	}
+	st := State{Users: make([]StateUser, 0, len(users)), HeldDeletes: held}
 	if !last.IsZero() {
 		st.LastSync = &last
 	}
