@@ -118,11 +118,11 @@ func (f *Face) inFolder(c *Call, res resource, it store.Item) error {
 	if res.folder == "" {
 		return nil
 	}
-	folder, err := f.Engine.Folder(c.R.Context(), c.Mailbox, res.folder)
+	id, err := f.Engine.FolderID(c.R.Context(), c.Mailbox, res.folder)
 	if err != nil {
 		return engineError(err)
 	}
-	if folder.ID != it.FolderID {
+	if id != it.FolderID {
 		return engineError(store.ErrNotFound)
 	}
 	return nil

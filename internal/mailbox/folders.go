@@ -110,22 +110,14 @@ func ensureFolder(ctx context.Context, db store.Store, f store.Folder) (store.Fo
 	return got, nil
 }
 
-// Folder returns a folder by id or well-known name (any case).
+// Folder returns a folder by id or well-known name (any case), with its
+// counts.
 func (e *Engine) Folder(ctx context.Context, ref Ref, idOrWellKnown string) (store.Folder, error) {
 	db, err := e.db(ref)
 	if err != nil {
 		return store.Folder{}, err
 	}
-	return folder(ctx, db, ref, idOrWellKnown)
-}
-
-// folder resolves a folder id or well-known name of ref's mailbox.
-func folder(ctx context.Context, db store.Store, ref Ref,
-	idOrWellKnown string) (store.Folder, error) {
-	var (
-		f   store.Folder
-		err error
-	)
+	var f store.Folder
 	if name := strings.ToLower(idOrWellKnown); wellKnownNames[name] {
 		f, err = db.FolderByWellKnown(ctx, ref.ID, name)
 	} else {
@@ -134,6 +126,36 @@ func folder(ctx context.Context, db store.Store, ref Ref,
 		}
 		f, err = db.Folder(ctx, ref.ID, idOrWellKnown)
 	}
+	if err != nil {
+		return store.Folder{}, notFound(err)
+	}
+	return f, nil
+}
+
+// FolderID resolves a folder id or well-known name (any case) to the
+// folder's id, without counting its items as Folder does.
+func (e *Engine) FolderID(ctx context.Context, ref Ref, idOrWellKnown string) (string, error) {
+	db, err := e.db(ref)
+	if err != nil {
+		return "", err
+	}
+	f, err := folder(ctx, db, ref, idOrWellKnown)
+	return f.ID, err
+}
+
+// folder resolves a folder id or well-known name of ref's mailbox, without
+// its counts: message lists, creates, moves and deliveries need only the
+// folder, and counting a large folder costs more than the rest of a list.
+func folder(ctx context.Context, db store.Store, ref Ref,
+	idOrWellKnown string) (store.Folder, error) {
+	name := strings.ToLower(idOrWellKnown)
+	byWellKnown := wellKnownNames[name]
+	if !byWellKnown {
+		if err := checkID(idOrWellKnown); err != nil {
+			return store.Folder{}, err
+		}
+	}
+	f, err := db.FindFolder(ctx, ref.ID, idOrWellKnown, byWellKnown)
 	if err != nil {
 		return store.Folder{}, notFound(err)
 	}

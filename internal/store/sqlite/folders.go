@@ -75,6 +75,19 @@ func (db *DB) FolderByWellKnown(ctx context.Context, mailboxID, name string) (st
 	return f, nil
 }
 
+var bareFolderSelect = sqlstore.BareFolderSelect(dialect)
+
+// FindFolder returns a folder by id or well-known name, without counts.
+func (db *DB) FindFolder(ctx context.Context, mailboxID, key string, byWellKnown bool) (
+	store.Folder, error) {
+	where, key := sqlstore.FolderKey(dialect, key, byWellKnown)
+	f, err := sqlstore.ScanFolder(db.queryReadRow(ctx, bareFolderSelect+where, mailboxID, key))
+	if err != nil {
+		return store.Folder{}, notFound(err, "folder "+key)
+	}
+	return f, nil
+}
+
 // Folders lists the children of parentID by display name; "" lists the
 // children of the root folder (the one without a parent).
 func (db *DB) Folders(ctx context.Context, mailboxID, parentID string) ([]store.Folder, error) {

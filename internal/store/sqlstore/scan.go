@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/store"
@@ -31,6 +32,25 @@ func FolderSelect(d Dialect) string {
 	(SELECT COUNT(*) FROM messages m WHERE m.mailbox_id = f.mailbox_id AND m.folder_id = f.id
 		AND m.is_read = ` + d.False + `)
 	FROM folders f `
+}
+
+// BareFolderSelect is FolderSelect with zero counts, for lookups that do
+// not need them; rows scan with ScanFolder too.
+func BareFolderSelect(d Dialect) string {
+	return `SELECT f.mailbox_id, f.id, f.parent_id, f.display_name` + d.Text + `,
+	f.well_known, f.is_hidden, 0, 0, 0
+	FROM folders f `
+}
+
+// FolderKey is the WHERE condition of a folder lookup by id, or by
+// well-known name when byWellKnown, with the key's value to bind second
+// (after the mailbox id).
+func FolderKey(d Dialect, key string, byWellKnown bool) (string, string) {
+	column := "f.id"
+	if byWellKnown {
+		column, key = "f.well_known", strings.ToLower(key)
+	}
+	return `WHERE f.mailbox_id = ` + d.Param(1) + ` AND ` + column + ` = ` + d.Param(2), key
 }
 
 // ScanFolder reads a row of FolderSelect.

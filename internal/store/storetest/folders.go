@@ -38,6 +38,14 @@ func testMailboxesAndFolders(t *testing.T, db store.Store) {
 			{"missing folder", second(db.Folder(ctx, Mailbox, "nope")), store.ErrNotFound},
 			{"missing well-known", second(db.FolderByWellKnown(ctx, Mailbox, "drafts")),
 				store.ErrNotFound},
+			{"find missing folder", second(db.FindFolder(ctx, Mailbox, "nope", false)),
+				store.ErrNotFound},
+			{"find missing well-known", second(db.FindFolder(ctx, Mailbox, "drafts", true)),
+				store.ErrNotFound},
+			{"find by id, not by name", second(db.FindFolder(ctx, Mailbox, "Inbox", false)),
+				store.ErrNotFound},
+			{"find other mailbox", second(db.FindFolder(ctx, "nope", "inbox", false)),
+				store.ErrNotFound},
 		}
 		for _, tt := range tests {
 			if !errors.Is(tt.err, tt.want) {
@@ -68,6 +76,23 @@ func testMailboxesAndFolders(t *testing.T, db store.Store) {
 		root, err := db.Folder(ctx, Mailbox, "root")
 		if err != nil || !root.IsHidden || root.ChildFolderCount != 2 {
 			t.Errorf("root: got %+v, %v; want hidden with 2 children", root, err)
+		}
+	})
+
+	t.Run("find without counts", func(t *testing.T) {
+		want := store.Folder{MailboxID: Mailbox, ID: "inbox", ParentID: "root",
+			DisplayName: "Inbox", WellKnown: "inbox"}
+		for _, tt := range []struct {
+			key         string
+			byWellKnown bool
+		}{{"inbox", false}, {"INBOX", true}, {"inbox", true}} {
+			got, err := db.FindFolder(ctx, Mailbox, tt.key, tt.byWellKnown)
+			if err != nil {
+				t.Fatalf("FindFolder(%q, %v): %v", tt.key, tt.byWellKnown, err)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("FindFolder(%q, %v) (-want +got):\n%s", tt.key, tt.byWellKnown, d)
+			}
 		}
 	})
 
