@@ -2,6 +2,7 @@ package readiness
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -57,8 +58,38 @@ func checkR3(c *Collection) Result {
 	default:
 		r.add(Pass, "last sync less than %d hours before the check", int(StaleSync.Hours()))
 	}
+	checkHeldDeletes(r, st.HeldDeletes)
 	checkMailboxesSynced(r, c)
 	return r.done(action)
+}
+
+// checkHeldDeletes warns about deletions the cloud holds back by its
+// threshold: those users are gone on premises, yet the cloud still lists
+// and routes them until an admin confirms (or restores them on premises).
+func checkHeldDeletes(r *result, held []directory.HeldDelete) {
+	if len(held) == 0 {
+		return
+	}
+	oldest := held[0].Since
+	names := make([]string, 0, len(held))
+	for _, h := range held {
+		names = append(names, h.UPN)
+		if h.Since.Before(oldest) {
+			oldest = h.Since
+		}
+	}
+	const most = 5
+	list := strings.Join(names[:min(len(names), most)], ", ")
+	if len(names) > most {
+		list += fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	noun := "deletions"
+	if len(held) == 1 {
+		noun = "deletion"
+	}
+	r.add(Warn, "%d %s held by the cloud since %s, still routed: %s; confirm "+
+		"(hybridgraph sync --confirm-deletes) or restore the users on premises", len(held),
+		noun, oldest.UTC().Format(time.RFC3339), list)
 }
 
 // checkMailboxesSynced compares each on-prem mailbox of the topology with

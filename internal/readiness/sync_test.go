@@ -1,9 +1,12 @@
 package readiness
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 )
@@ -41,6 +44,12 @@ func TestCheckR3(t *testing.T) {
 			Users: with(func(u *dirsync.StateUser) { u.SyncEnabled = false })}, topo, Fail},
 		{"placed in the cloud", &dirsync.State{LastSync: &recent,
 			Users: with(func(u *dirsync.StateUser) { u.Premises = "cloud" })}, topo, Fail},
+		// A user deleted on premises that the cloud still routes: the
+		// cloud is not in step with the source until someone confirms.
+		{"deletions held", &dirsync.State{LastSync: &recent,
+			Users: with(func(*dirsync.StateUser) {}),
+			HeldDeletes: []directory.HeldDelete{{ImmutableID: "i1",
+				UPN: "erin@contoso.test", Since: old}}}, topo, Warn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +58,10 @@ func TestCheckR3(t *testing.T) {
 			got := checkR3(c)
 			if got.Status != tt.want {
 				t.Errorf("got %s, want %s (evidence %q)", got.Status, tt.want, got.Evidence)
+			}
+			if tt.state != nil && len(tt.state.HeldDeletes) > 0 &&
+				!strings.Contains(fmt.Sprint(got.Evidence), "erin@contoso.test") {
+				t.Errorf("evidence %q does not name the held deletion", got.Evidence)
 			}
 		})
 	}
