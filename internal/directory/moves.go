@@ -109,23 +109,36 @@ func (d *Directory) StartMove(ctx context.Context, j MoveJob) error {
 	return nil
 }
 
-// SaveMove writes a job's progress (every field but its id and user).
-func (d *Directory) SaveMove(ctx context.Context, j MoveJob) error {
+// ErrMoveChanged means a job was saved by someone else since it was read:
+// another process is carrying it on (or rolling it back), and this one
+// must stop.
+var ErrMoveChanged = errors.New("the move job was changed by another process")
+
+// SaveMove writes a job's progress (every field but its id and user) if
+// the job is still as read, that is last saved at read (its Updated then):
+// a compare-and-swap, so that two processes on one job cannot both go on.
+// A job saved since is ErrMoveChanged, an unknown one ErrNotFound.
+func (d *Directory) SaveMove(ctx context.Context, j MoveJob, read time.Time) error {
 	if err := d.migrateMoves(ctx); err != nil {
 		return err
 	}
 	res, err := d.db.ExecContext(ctx, `UPDATE move_jobs SET phase = ?, watermark = ?,
 		cursor = ?, copied = ?, updated = ?, switched = ?, finished = ?, last_error = ?
-		WHERE id = ?`,
+		WHERE id = ? AND updated = ?`,
 		j.Phase, j.Watermark, j.Cursor, j.Copied, stamp(j.Updated), stamp(j.Switched),
-		stamp(j.Finished), j.LastError, j.ID)
+		stamp(j.Finished), j.LastError, j.ID, stamp(read))
 	if err != nil {
 		return fmt.Errorf("save move of %s: %w", j.UPN, err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var one int
+	err = d.db.QueryRowContext(ctx, `SELECT 1 FROM move_jobs WHERE id = ?`, j.ID).Scan(&one)
+	if err != nil {
 		return fmt.Errorf("save move %s: %w", j.ID, ErrNotFound)
 	}
-	return nil
+	return fmt.Errorf("save move of %s: %w", j.UPN, ErrMoveChanged)
 }
 
 // UnfinishedMove returns the user's unfinished job, or ErrNotFound.

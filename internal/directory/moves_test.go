@@ -33,10 +33,18 @@ func TestMoveJobs(t *testing.T) {
 		t.Errorf("second unfinished move: got %v, want ErrMoveInProgress", err)
 	}
 
+	read := j.Updated
 	j.Phase, j.Cursor, j.Copied, j.Watermark = "copying", "id42", 42, 9
 	j.Switched, j.Finished, j.LastError = at.Add(time.Second), at.Add(time.Minute), "boom"
-	if err := d.SaveMove(ctx, j); err != nil {
+	j.Updated = at.Add(2 * time.Second)
+	if err := d.SaveMove(ctx, j, read); err != nil {
 		t.Fatal(err)
+	}
+	// A second process that read the job before that save may not save.
+	stale := j
+	stale.Phase = "switching"
+	if err := d.SaveMove(ctx, stale, read); !errors.Is(err, ErrMoveChanged) {
+		t.Errorf("SaveMove after another's save: got %v, want ErrMoveChanged", err)
 	}
 	if _, err := d.UnfinishedMove(ctx, "u1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("finished job still unfinished: %v", err)
@@ -54,7 +62,7 @@ func TestMoveJobs(t *testing.T) {
 
 	unknown := j
 	unknown.ID = "nope"
-	if err := d.SaveMove(ctx, unknown); !errors.Is(err, ErrNotFound) {
+	if err := d.SaveMove(ctx, unknown, j.Updated); !errors.Is(err, ErrNotFound) {
 		t.Errorf("SaveMove(unknown): got %v, want ErrNotFound", err)
 	}
 	if err := openTest(t, OnPrem).StartMove(ctx, j); err == nil {

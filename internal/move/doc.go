@@ -38,4 +38,13 @@
 // Rollback, allowed until the switch starts, unlocks the source and
 // deletes the target copy; after the switch a move is undone by moving the
 // mailbox back.
+//
+// One process carries a job at a time. Each save is a compare-and-swap on
+// the job's last save time (directory.SaveMove), so a process whose job
+// was taken over stops at its next save; Resume and Rollback do not take a
+// job saved in the last 15 seconds without a recorded error, which is what
+// a move still running elsewhere looks like (a killed one records
+// nothing, so it is taken after that wait). A rollback claims the job
+// before it unlocks anything, and a move that locked the source just as
+// its job was rolled back unlocks it again.
 package move

@@ -17,18 +17,26 @@ import (
 
 // Phases of a job, in order; each names the last step the job finished.
 const (
-	Created    = "created"
-	Prepared   = "prepared"
-	Copying    = "copying"
-	Copied     = "copied"
-	CaughtUp   = "caught-up"
-	Locked     = "locked"
-	Synced     = "synced"
-	Switching  = "switching"
-	Switched   = "switched"
-	Done       = "done"
-	RolledBack = "rolled-back"
+	Created   = "created"
+	Prepared  = "prepared"
+	Copying   = "copying"
+	Copied    = "copied"
+	CaughtUp  = "caught-up"
+	Locked    = "locked"
+	Synced    = "synced"
+	Switching = "switching"
+	Switched  = "switched"
+	Done      = "done"
+	// RollingBack and RolledBack are the phases of a rollback.
+	RollingBack = "rolling-back"
+	RolledBack  = "rolled-back"
 )
+
+// liveWindow is how recently a job without a recorded error may have been
+// saved for Resume and Rollback to take it as still running in another
+// process: a running move saves after every batch, a stopped one records
+// its error, a killed one neither.
+const liveWindow = 15 * time.Second
 
 // phaseOrder ranks the phases of a move that goes forward.
 var phaseOrder = []string{Created, Prepared, Copying, Copied, CaughtUp, Locked, Synced,
@@ -178,7 +186,9 @@ func (m *Mover) Start(ctx context.Context, user, target string) (directory.MoveJ
 		"to", j.Target.String(), "job", j.ID)
 	if m.Checkpoint != nil {
 		if err := m.Checkpoint(ctx, j); err != nil {
-			return j, err
+			r := &run{m: m, job: j}
+			r.fail(ctx, err)
+			return r.job, err
 		}
 	}
 	return m.run(ctx, j)
@@ -186,9 +196,13 @@ func (m *Mover) Start(ctx context.Context, user, target string) (directory.MoveJ
 
 // Resume finishes user's unfinished move from the phase it recorded.
 func (m *Mover) Resume(ctx context.Context, user string) (directory.MoveJob, error) {
-	j, err := m.unfinished(ctx, user)
+	j, err := m.takeOver(ctx, user)
 	if err != nil {
 		return j, err
+	}
+	if j.Phase == RollingBack {
+		return j, refused("the move of %s is being rolled back: run the rollback again",
+			j.UPN)
 	}
 	m.log().Info("move resumed", "user", j.UPN, "phase", j.Phase, "job", j.ID)
 	return m.run(ctx, j)
@@ -197,6 +211,21 @@ func (m *Mover) Resume(ctx context.Context, user string) (directory.MoveJob, err
 // Job returns user's unfinished move, or ErrNoJob.
 func (m *Mover) Job(ctx context.Context, user string) (directory.MoveJob, error) {
 	return m.unfinished(ctx, user)
+}
+
+// takeOver returns user's unfinished move for this process to carry on,
+// unless it looks carried on by another one still.
+func (m *Mover) takeOver(ctx context.Context, user string) (directory.MoveJob, error) {
+	j, err := m.unfinished(ctx, user)
+	if err != nil {
+		return j, err
+	}
+	if since := m.now().Sub(j.Updated); j.LastError == "" && since < liveWindow {
+		return j, refused("the move of %s was saved %v ago at phase %s and may still be "+
+			"running in another process; stop it, or wait %v", j.UPN,
+			since.Round(time.Second), j.Phase, liveWindow)
+	}
+	return j, nil
 }
 
 func (m *Mover) unfinished(ctx context.Context, user string) (directory.MoveJob, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
@@ -273,5 +274,65 @@ func TestLockedSourceRefusesWrites(t *testing.T) {
 	if _, err := f.cloud.Engine.Import(ctx, u.Ref(), "inbox", message(99)); !errors.Is(err,
 		store.ErrMailboxLocked) {
 		t.Errorf("import into the locked source: got %v, want ErrMailboxLocked", err)
+	}
+}
+
+// TestTakeOver covers two processes on one job: a job saved moments ago
+// without an error may still be running, so it is not taken; and a
+// rollback that takes a job from a running move stops that move at its
+// next save, with the source left unlocked.
+func TestTakeOver(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	f.fill(t, ann, 100)
+	_, u := f.home(t, ann)
+	f.m.Checkpoint = stopAt(Copied, errors.New("killed"))
+	f.m.Start(ctx, ann, c2)
+	f.m.Checkpoint = nil
+
+	// As a killed process leaves it: no error, saved just now.
+	j, err := f.cloud.Directory.UnfinishedMove(ctx, u.ObjectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := j.Updated
+	j.LastError, j.Updated = "", time.Now()
+	if err := f.cloud.Directory.SaveMove(ctx, j, read); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Resume(ctx, ann); !errors.Is(err, ErrRefused) ||
+		!strings.Contains(err.Error(), "may still be running") {
+		t.Errorf("Resume of a job saved just now: got %v, want refused", err)
+	}
+
+	at := func(d time.Duration) func() time.Time {
+		return func() time.Time { return time.Now().Add(d) }
+	}
+	a, b := *f.m, *f.m
+	a.Now, b.Now = at(liveWindow), at(3*liveWindow)
+	rolled := false
+	a.Checkpoint = func(ctx context.Context, j directory.MoveJob) error {
+		if j.Phase == CaughtUp && !rolled {
+			rolled = true
+			if _, err := b.Rollback(ctx, ann); err != nil {
+				t.Errorf("Rollback by another process: %v", err)
+			}
+		}
+		return nil
+	}
+	if _, err := a.Resume(ctx, ann); !errors.Is(err, directory.ErrMoveChanged) {
+		t.Errorf("the move rolled back under it: got %v, want ErrMoveChanged", err)
+	}
+	jobs, _ := f.cloud.Directory.Moves(ctx, u.ObjectID)
+	if len(jobs) != 1 || jobs[0].Phase != RolledBack {
+		t.Errorf("jobs: got %+v, want one rolled back", jobs)
+	}
+	src := f.cloud.Stores[c1]
+	if _, err := f.cloud.Engine.Import(ctx, u.Ref(), "inbox", message(500)); err != nil {
+		t.Errorf("write to the source after the rollback: %v", err)
+	}
+	noMailbox(t, "target", f.cloud.Stores[c2], u.MailboxGUID)
+	if n, _ := src.CountItems(ctx, store.Query{MailboxID: u.MailboxGUID}); n != 101 {
+		t.Errorf("source holds %d items, want 101", n)
 	}
 }

@@ -57,10 +57,16 @@ func (m *Mover) run(ctx context.Context, j directory.MoveJob) (directory.MoveJob
 	return r.job, nil
 }
 
-// save records the job at phase and gives the checkpoint its turn.
+// save records the job at phase and gives the checkpoint its turn. It
+// fails with directory.ErrMoveChanged when another process saved the job
+// since this one did: that one carries it on.
 func (r *run) save(ctx context.Context, phase string) error {
+	read := r.job.Updated
 	r.job.Phase, r.job.Updated, r.job.LastError = phase, r.m.now(), ""
-	if err := r.m.Cloud.Directory.SaveMove(ctx, r.job); err != nil {
+	if !r.job.Updated.After(read) {
+		r.job.Updated = read.Add(time.Microsecond) // a clock that stood still
+	}
+	if err := r.m.Cloud.Directory.SaveMove(ctx, r.job, read); err != nil {
 		return err
 	}
 	if r.m.Checkpoint != nil {
@@ -74,8 +80,12 @@ func (r *run) save(ctx context.Context, phase string) error {
 func (r *run) fail(ctx context.Context, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	if errors.Is(err, directory.ErrMoveChanged) {
+		return // the job is another process's now: leave its record alone
+	}
+	read := r.job.Updated
 	r.job.LastError, r.job.Updated = err.Error(), r.m.now()
-	if serr := r.m.Cloud.Directory.SaveMove(ctx, r.job); serr != nil {
+	if serr := r.m.Cloud.Directory.SaveMove(ctx, r.job, read); serr != nil {
 		r.m.log().Error("move: record failure", "job", r.job.ID, "err", serr)
 	}
 }
@@ -102,7 +112,30 @@ func (r *run) lock(ctx context.Context) error {
 	if err := r.src.SetMailboxLocked(ctx, r.job.MailboxGUID, true); err != nil {
 		return fmt.Errorf("lock source: %w", err)
 	}
-	return r.save(ctx, Locked)
+	err := r.save(ctx, Locked)
+	if errors.Is(err, directory.ErrMoveChanged) && r.rolledBack(ctx) {
+		// A rollback took the job while this lock was being taken, and
+		// may have unlocked before it: the source must not stay locked.
+		if uerr := r.src.SetMailboxLocked(ctx, r.job.MailboxGUID, false); uerr != nil {
+			return errors.Join(err, fmt.Errorf("unlock source: %w", uerr))
+		}
+	}
+	return err
+}
+
+// rolledBack reports whether the job is being or has been rolled back by
+// another process.
+func (r *run) rolledBack(ctx context.Context) bool {
+	jobs, err := r.m.Cloud.Directory.Moves(ctx, r.job.UserID)
+	if err != nil {
+		return false
+	}
+	for _, j := range jobs {
+		if j.ID == r.job.ID {
+			return j.Phase == RollingBack || j.Phase == RolledBack
+		}
+	}
+	return false
 }
 
 // finalCatchUp replays what changed up to the lock and checks that both
@@ -155,11 +188,11 @@ func (r *run) removeSource(ctx context.Context) error {
 // directory may already send clients to the target, so it is refused: move
 // the mailbox back instead.
 func (m *Mover) Rollback(ctx context.Context, user string) (directory.MoveJob, error) {
-	j, err := m.unfinished(ctx, user)
+	j, err := m.takeOver(ctx, user)
 	if err != nil {
 		return j, err
 	}
-	if reached(j.Phase, Switching) {
+	if j.Phase != RollingBack && reached(j.Phase, Switching) {
 		return j, refused("the move of %s to %s has reached phase %s: the directory "+
 			"switch has started, so it cannot be rolled back; resume it, then move the "+
 			"mailbox back to %s", j.UPN, j.Target, j.Phase, j.Source.Database)
@@ -171,12 +204,19 @@ func (m *Mover) Rollback(ctx context.Context, user string) (directory.MoveJob, e
 	if err != nil {
 		return j, err
 	}
+	// Claim the job first: a process still carrying it forward fails its
+	// next save and stops before the switch.
+	if err := r.save(ctx, RollingBack); err != nil {
+		return r.job, err
+	}
 	if err := r.src.SetMailboxLocked(ctx, j.MailboxGUID, false); err != nil {
-		return j, fmt.Errorf("unlock source: %w", err)
+		r.fail(ctx, err)
+		return r.job, fmt.Errorf("unlock source: %w", err)
 	}
 	err = r.dst.DeleteMailbox(ctx, j.MailboxGUID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return j, fmt.Errorf("delete target copy: %w", err)
+		r.fail(ctx, err)
+		return r.job, fmt.Errorf("delete target copy: %w", err)
 	}
 	r.job.Finished = m.now()
 	if err := r.save(ctx, RolledBack); err != nil {
