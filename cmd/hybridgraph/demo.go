@@ -6,13 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/demo"
-	"github.com/hybridgraph/hybridgraph/internal/deploy"
-	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 )
 
@@ -32,9 +29,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"how long the gateway waits for the on-prem server")
 	fs.DurationVar(&o.DirSyncInterval, "dirsync-interval", dirsync.DefaultInterval,
 		"how often the on-prem server pushes its directory to the cloud (also once at "+
-			"start); 0 turns the sync loop off")
-	var src dirsync.LDAPSource
-	ldapFlags(fs, &src)
+			"start): at least "+dirsync.MinInterval.String()+", or 0 to turn the sync "+
+			"loop off; each run is bounded by "+dirsync.DefaultRunTimeout.String())
+	for _, name := range []string{"ldap", "ldap-bind", "ldap-base"} {
+		fs.String(name, "", "refused: the demo syncs only its built-in directory "+
+			"(see hybridgraph sync --ldap)")
+	}
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
@@ -43,16 +43,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "hybridgraph demo: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
 	}
-	if o.DirSyncInterval < 0 {
-		fmt.Fprintln(stderr, "hybridgraph demo: --dirsync-interval: want 0 (off) or more")
+	if o.DirSyncInterval != 0 && o.DirSyncInterval < dirsync.MinInterval {
+		fmt.Fprintf(stderr, "hybridgraph demo: --dirsync-interval %v: want 0 (off) or at "+
+			"least %v\n", o.DirSyncInterval, dirsync.MinInterval)
 		return errUsage
 	}
-	if src.URL != "" {
-		// The loop and `hybridgraph sync` keep one incremental read state.
-		src.Password = os.Getenv(ldapPasswordEnv)
-		src.StatePath = filepath.Join(deploy.Layout{Dir: o.Data}.Side(directory.OnPrem),
-			dirsync.LDAPStateFile)
-		o.DirSyncSource = &src
+	if ldapSet(fs) {
+		fmt.Fprintln(stderr, errDemoLDAP)
+		return errUsage
 	}
 	log, err := newLogger(stderr, *level)
 	if err != nil {
@@ -63,6 +61,26 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errProxyTimeout
 	}
 	return demo.Run(ctx, o)
+}
+
+// errDemoLDAP refuses an LDAP source for the demo's sync loop. The demo's
+// on-prem server answers Autodiscover, topology and mail for the users of
+// its built-in directory only, with mailboxes in its own databases: LDAP
+// users synced to the cloud would be routed to a server that knows
+// neither them nor their mailboxes (Autodiscover UserNotFound, then
+// MailboxNotEnabledForRESTAPI), and the readiness check would judge a
+// topology that is not the synced one.
+const errDemoLDAP = "hybridgraph demo: --ldap, --ldap-bind and --ldap-base are not for " +
+	"the demo: its on-prem server serves only the mailboxes of its built-in directory, " +
+	"so LDAP users synced to the cloud would be routed to a server that cannot serve " +
+	"them. Sync an LDAP directory with `hybridgraph sync --ldap` into a deployment whose " +
+	"on-prem server holds that directory's mailboxes."
+
+// ldapSet reports whether any LDAP flag was given.
+func ldapSet(fs *flag.FlagSet) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || strings.HasPrefix(f.Name, "ldap") })
+	return set
 }
 
 var errProxyTimeout = errors.New("--proxy-timeout: want a duration above 0 and at most 10m")

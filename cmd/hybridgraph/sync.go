@@ -34,6 +34,11 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
+	src.Password = os.Getenv(ldapPasswordEnv)
+	if msg := ldapUsage(fs, src); msg != "" {
+		fmt.Fprintln(stderr, "hybridgraph sync: "+msg)
+		return errUsage
+	}
 	switch {
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "hybridgraph sync: unexpected argument %q\n", fs.Arg(0))
@@ -64,7 +69,6 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		defer prem.Close()
 		source = dirsync.DirectorySource{Directory: prem}
 	}
-	src.Password = os.Getenv(ldapPasswordEnv)
 	src.StatePath = filepath.Join(l.Side(directory.OnPrem), dirsync.LDAPStateFile)
 	sum, err := dirsync.Sync(ctx, source, client, *confirm)
 	if err != nil {
@@ -101,6 +105,30 @@ func ldapFlags(fs *flag.FlagSet, src *dirsync.LDAPSource) {
 	fs.StringVar(&src.BaseDN, "ldap-base", "", "base `DN` of the search")
 }
 
+// ldapUsage says what is wrong with the LDAP flags and the password, or
+// "" when nothing is: LDAP flags without --ldap would silently sync the
+// built-in directory instead, and a bind without a DN or password would
+// fail at the server with a message that names neither.
+func ldapUsage(fs *flag.FlagSet, src dirsync.LDAPSource) string {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case src.URL == "" && (set["ldap-bind"] || set["ldap-base"]):
+		return "--ldap-bind and --ldap-base need --ldap URL (without --ldap, sync reads " +
+			"the built-in on-prem directory)"
+	case src.URL == "":
+		return ""
+	case src.BaseDN == "":
+		return "--ldap needs --ldap-base, the base DN of the search"
+	case src.BindDN == "":
+		return "--ldap needs --ldap-bind, the DN of the service account"
+	case src.Password == "":
+		return "--ldap needs the service account's password in $" + ldapPasswordEnv +
+			", which is empty"
+	}
+	return ""
+}
+
 // syncClient is the sync agent's client for the data directory's cloud.
 func syncClient(l deploy.Layout, d *deploy.Deployment) (*dirsync.Client, error) {
 	key, err := auth.LoadOrCreateKey(l.KeyDir())
@@ -120,6 +148,6 @@ func printSyncSummary(w io.Writer, s directory.Summary) {
 	fmt.Fprintf(w, "synced at %s: added %d, updated %d, deleted %d, held %d, failed %d\n",
 		s.SyncedAt.Format(time.RFC3339), s.Added, s.Updated, s.Deleted, s.Held, s.Failed)
 	for _, p := range s.Problems {
-		fmt.Fprintf(w, "  %s (%s): %s\n", p.UPN, p.ImmutableID, p.Reason)
+		fmt.Fprintf(w, "  %s (%s): %s\n", p.Name(), p.ImmutableID, p.Reason)
 	}
 }

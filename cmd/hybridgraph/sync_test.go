@@ -18,9 +18,10 @@ func TestSyncDemo(t *testing.T) {
 	runDemoFor(t, dir)
 	ctx := context.Background()
 
-	// The demo seeded every user on both sides, not yet synced: the first
-	// run adopts all four, the second finds nothing to change.
-	for _, want := range []string{"updated 4, deleted 0", "updated 0, deleted 0"} {
+	// The demo seeded every user on premises and their cloud entries as
+	// synced objects, as a hybrid deployment has them: a sync finds
+	// nothing to change, and nothing collides.
+	for _, want := range []string{"updated 0, deleted 0", "updated 0, deleted 0"} {
 		var out, errOut bytes.Buffer
 		if code := run(ctx, []string{"sync", "--data", dir}, &out, &errOut); code != 0 {
 			t.Fatalf("sync: exit status %d, stderr %q", code, errOut.String())
@@ -60,9 +61,22 @@ func TestSyncRefuses(t *testing.T) {
 		{"zero timeout", []string{"--timeout", "0"}, "--timeout 0s: want above 0"},
 		{"negative timeout", []string{"--timeout", "-5s"}, "--timeout -5s: want above 0"},
 		{"huge timeout", []string{"--timeout", "100h"}, "at most 1h0m0s"},
+		{"LDAP bind without --ldap", []string{"--ldap-bind", "cn=sync", "--ldap-base",
+			"dc=x"}, "need --ldap URL"},
+		{"LDAP base without --ldap", []string{"--ldap-base", "dc=x"}, "need --ldap URL"},
+		{"no base", []string{"--ldap", "ldap://127.0.0.1:1", "--ldap-bind", "cn=sync"},
+			"--ldap needs --ldap-base"},
+		{"empty bind", []string{"--ldap", "ldap://127.0.0.1:1", "--ldap-bind", "",
+			"--ldap-base", "dc=x"}, "--ldap needs --ldap-bind"},
+		{"no password", []string{"--ldap", "ldap://127.0.0.1:1", "--ldap-bind", "cn=sync",
+			"--ldap-base", "dc=x"}, "$HYBRIDGRAPH_LDAP_PASSWORD, which is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(ldapPasswordEnv, "")
+			if tt.name == "empty bind" {
+				t.Setenv(ldapPasswordEnv, "secret")
+			}
 			var out, errOut bytes.Buffer
 			args := append([]string{"sync", "--data", t.TempDir()}, tt.args...)
 			if code := run(context.Background(), args, &out, &errOut); code != 2 {
