@@ -226,7 +226,7 @@ func TestPreviewGateAndNoREST(t *testing.T) {
 	o := startOrg(t, Options{})
 	carol := o.token(t, "carol@contoso.test")
 	for _, path := range []string{"/beta/me/messages", "/v1.0/me/todo/lists",
-		"/v1.0/me/memberOf", "/v1.0/users/carol@contoso.test/drive"} {
+		"/v1.0/me/onenote/notebooks", "/v1.0/users/carol@contoso.test/drive"} {
 		r := call(t, "GET", o.d.CloudURL+path, carol, nil)
 		code, msg := r.errorCode(t)
 		want := "The OData request is not supported. " + previewSentence
