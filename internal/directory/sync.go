@@ -44,9 +44,9 @@ type SourceUser struct {
 //
 // Failed names the entries the source could not read (a malformed GUID,
 // say): each is a failed entry of the run. In a Full batch an entry failed
-// with its immutable id counts as present, and one failed without an id
-// holds every deletion the full compare implies, since the missing entry
-// may be any synced user.
+// with its immutable id counts as present; one failed without an id holds
+// every deletion of the run unless confirmed, since the entry may be any
+// synced user.
 type Batch struct {
 	Upserts []SourceUser `json:"upserts"`
 	Deletes []string     `json:"deletes"`

@@ -215,9 +215,12 @@ func (r *syncRun) deleteAll(ctx context.Context, b Batch) error {
 			victims = append(victims, u)
 		}
 	}
-	if b.Full && unidentified(b.Failed) && !r.opts.ConfirmDeletes {
+	// An entry the source could not identify may be any synced user: a
+	// full compare cannot tell who is gone, and a deletion reported
+	// meanwhile waits for the source to be whole again or for an admin.
+	if unidentified(b.Failed) && len(victims) > 0 && !r.opts.ConfirmDeletes {
 		r.hold(victims, "deletion held: the source had entries it could not identify, "+
-			"so the full compare cannot tell who is gone; confirm to delete")
+			"so the run cannot tell who is gone; confirm to delete")
 		return nil
 	}
 	return r.delete(ctx, victims, len(synced))

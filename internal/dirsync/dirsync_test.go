@@ -161,14 +161,56 @@ func TestPushFromDirectory(t *testing.T) {
 		t.Errorf("state users (-want +got):\n%s\nlast sync %v", diff, st.LastSync)
 	}
 
-	// An empty full batch would delete carol: 1 of 1 synced users is held.
+	// An empty full batch would delete carol: 1 of 1 synced users is held,
+	// and the state says so.
 	sum, err = c.Push(ctx, directory.Batch{Full: true}, false)
 	if err != nil || sum.Held != 1 || sum.Deleted != 0 {
 		t.Errorf("empty full push: got %+v, %v; want one held", sum, err)
 	}
+	if st, err := c.ReadState(ctx); err != nil || len(st.HeldDeletes) != 1 ||
+		st.HeldDeletes[0].UPN != "carol@contoso.test" || st.HeldDeletes[0].Since.IsZero() {
+		t.Errorf("state after the held push: got %+v, %v; want carol's deletion held",
+			st.HeldDeletes, err)
+	}
 	sum, err = c.Push(ctx, directory.Batch{Full: true}, true)
 	if err != nil || sum.Deleted != 1 {
 		t.Errorf("confirmed push: got %+v, %v; want one deleted", sum, err)
+	}
+}
+
+// TestFromDirectoryFailsBadUsers checks that a built-in directory user
+// that cannot be synced fails alone, named, and the others still sync.
+func TestFromDirectoryFailsBadUsers(t *testing.T) {
+	ctx := context.Background()
+	prem, err := directory.Open(filepath.Join(t.TempDir(), "prem.db"), directory.OnPrem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prem.Close()
+	for _, u := range []directory.User{
+		{ObjectID: "00112233-4455-6677-8899-aabbccddeeff", UPN: "carol@contoso.test",
+			Mail: "carol@contoso.test", RecipientType: directory.UserMailbox},
+		{ObjectID: "not-a-guid", UPN: "bad@contoso.test", Mail: "bad@contoso.test",
+			RecipientType: directory.UserMailbox},
+		{ObjectID: "00112233-4455-6677-8899-aabbccddee00", UPN: "nomail@contoso.test",
+			Mail: "", RecipientType: directory.UserMailbox},
+	} {
+		if err := prem.Put(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := FromDirectory(ctx, prem)
+	if err != nil {
+		t.Fatalf("FromDirectory: %v", err)
+	}
+	var failed []string
+	for _, p := range b.Failed {
+		failed = append(failed, p.UPN)
+	}
+	if len(b.Upserts) != 1 || !cmp.Equal(failed, []string{"bad@contoso.test",
+		"nomail@contoso.test"}) {
+		t.Errorf("batch: got %d upserts and failures %v; want carol, and bad and nomail "+
+			"failed", len(b.Upserts), failed)
 	}
 }
 
