@@ -58,49 +58,7 @@ func TestMoveMailboxOnline(t *testing.T) {
 		{"carol@contoso.test", Ex2016DB},
 	} {
 		t.Run(mv.user+" to "+mv.to, func(t *testing.T) {
-			src, guid := o.mailboxStore(t, mv.user)
-			before := snapshotOf(t, src, guid)
-			c := o.startClient(t, mv.user, before)
-			mail := o.startMailer(t, "bob@contoso.test", mv.user, mv.to)
-			var locked, switched time.Time
-			m.Checkpoint = func(_ context.Context, j directory.MoveJob) error {
-				switch j.Phase {
-				case move.Locked:
-					locked = time.Now()
-				case move.Switched:
-					switched = time.Now()
-				}
-				return nil
-			}
-			start := time.Now()
-			j, err := m.Start(ctx, mv.user, mv.to)
-			took := time.Since(start)
-			c.stop()
-			mail.stop()
-			if err != nil {
-				t.Fatalf("move: %v", err)
-			}
-			c.report(t, took)
-			mail.report(t)
-			t.Logf("source locked %v before the switch", switched.Sub(locked).Round(
-				time.Millisecond))
-
-			dst, _ := o.mailboxStore(t, mv.user)
-			if dst == src {
-				t.Fatalf("the directory still places %s in %s", mv.user, j.Source)
-			}
-			mail.arrived(t, dst, guid)
-			bin, err := dst.FolderByWellKnown(ctx, guid, "deleteditems")
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.compare(t, before, snapshotOf(t, dst, guid), bin.ID, len(mail.sent))
-			if _, err := src.Mailbox(ctx, guid); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("source copy after the move: got %v, want ErrNotFound", err)
-			}
-			// The ids the client held before the move still work, served by
-			// the new side (the old copy is gone).
-			c.readBack(t)
+			o.moveInUse(t, m, mv.user, mv.to)
 		})
 	}
 
@@ -119,6 +77,54 @@ func TestMoveMailboxOnline(t *testing.T) {
 			t.Errorf("%s after a sync: on %s, want %s", upn, u.Premises, want)
 		}
 	}
+}
+
+// moveInUse moves user's mailbox to the database to while a client reads
+// and writes it and another user sends it mail, then checks every message.
+func (o *testOrg) moveInUse(t *testing.T, m *move.Mover, user, to string) {
+	ctx := context.Background()
+	src, guid := o.mailboxStore(t, user)
+	before := snapshotOf(t, src, guid)
+	c := o.startClient(t, user, before)
+	mail := o.startMailer(t, "bob@contoso.test", user, to)
+	var locked, switched time.Time
+	m.Checkpoint = func(_ context.Context, j directory.MoveJob) error {
+		switch j.Phase {
+		case move.Locked:
+			locked = time.Now()
+		case move.Switched:
+			switched = time.Now()
+		}
+		return nil
+	}
+	start := time.Now()
+	j, err := m.Start(ctx, user, to)
+	took := time.Since(start)
+	c.stop()
+	mail.stop()
+	if err != nil {
+		t.Fatalf("move: %v", err)
+	}
+	c.report(t, took)
+	mail.report(t)
+	t.Logf("source locked %v before the switch", switched.Sub(locked).Round(time.Millisecond))
+
+	dst, _ := o.mailboxStore(t, user)
+	if dst == src {
+		t.Fatalf("the directory still places %s in %s", user, j.Source)
+	}
+	mail.arrived(t, dst, guid)
+	bin, err := dst.FolderByWellKnown(ctx, guid, "deleteditems")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.compare(t, before, snapshotOf(t, dst, guid), bin.ID, len(mail.sent))
+	if _, err := src.Mailbox(ctx, guid); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("source copy after the move: got %v, want ErrNotFound", err)
+	}
+	// The ids the client held before the move still work, served by the
+	// new side (the old copy is gone).
+	c.readBack(t)
 }
 
 // startOrgWithPostgres starts the demo organisation with a second cloud
