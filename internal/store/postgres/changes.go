@@ -112,19 +112,36 @@ func (db *DB) Changes(ctx context.Context, mailboxID, folderID string, after int
 
 // PutItems inserts or replaces items as given, each with the next change
 // number of its mailbox; an item put into another folder than its stored
-// one leaves a tombstone there.
+// one leaves a tombstone there. The whole batch takes one query per
+// mailbox to learn which items exist and one round trip to write: a
+// mailbox move copies through here.
 func (db *DB) PutItems(ctx context.Context, items ...store.Item) error {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		seqs, err := bumpAll(ctx, tx, items)
 		if err != nil {
 			return err
 		}
+		stored, err := storedFolders(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		var batch pgx.Batch
 		for i, it := range items {
-			if err := putItem(ctx, tx, it, seqs[i]); err != nil {
+			args, err := insertArgs(it, seqs[i])
+			if err != nil {
 				return err
 			}
+			batch.Queue(upsertSQL, args...)
+			key := [2]string{it.MailboxID, it.ID}
+			if from, ok := stored[key]; ok {
+				queueMoved(&batch, it, from, seqs[i])
+			} else {
+				queueArrive(&batch, it, true)
+			}
+			// A later put of the same id in this batch finds this one.
+			stored[key] = it.FolderID
 		}
-		return nil
+		return tx.SendBatch(ctx, &batch).Close()
 	})
 	if err != nil {
 		return storeError(err, "put items")
@@ -132,26 +149,32 @@ func (db *DB) PutItems(ctx context.Context, items ...store.Item) error {
 	return nil
 }
 
-func putItem(ctx context.Context, tx pgx.Tx, it store.Item, seq int64) error {
-	args, err := insertArgs(it, seq)
-	if err != nil {
-		return err
+// storedFolders returns the stored folder of each of items that exists,
+// keyed by mailbox and id. bumpAll has locked the mailboxes' rows, so no
+// writer changes them before the transaction ends.
+func storedFolders(ctx context.Context, tx pgx.Tx, items []store.Item) (
+	map[[2]string]string, error) {
+	ids := map[string][]string{}
+	for _, it := range items {
+		ids[it.MailboxID] = append(ids[it.MailboxID], it.ID)
 	}
-	var from string
-	err = tx.QueryRow(ctx, `SELECT folder_id FROM messages WHERE mailbox_id = $1 AND id = $2`,
-		it.MailboxID, it.ID).Scan(&from)
-	fresh := errors.Is(err, pgx.ErrNoRows)
-	if err != nil && !fresh {
-		return fmt.Errorf("put item: %w", err)
+	stored := make(map[[2]string]string, len(items))
+	for mailbox, list := range ids {
+		rows, err := tx.Query(ctx, `SELECT id, folder_id FROM messages
+			WHERE mailbox_id = $1 AND id = ANY($2)`, mailbox, list)
+		if err != nil {
+			return nil, fmt.Errorf("put items: %w", err)
+		}
+		var id, folder string
+		_, err = pgx.ForEachRow(rows, []any{&id, &folder}, func() error {
+			stored[[2]string{mailbox, id}] = folder
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("put items: %w", err)
+		}
 	}
-	var batch pgx.Batch
-	batch.Queue(upsertSQL, args...)
-	if fresh {
-		queueArrive(&batch, it, true)
-	} else {
-		queueMoved(&batch, it, from, seq)
-	}
-	return tx.SendBatch(ctx, &batch).Close()
+	return stored, nil
 }
 
 // SetMailboxLocked locks or unlocks a mailbox's item writes. The UPDATE

@@ -125,8 +125,15 @@ func (db *DB) PutItems(ctx context.Context, items ...store.Item) error {
 		if err != nil {
 			return err
 		}
+		// Prepared once per batch: the upsert names every column, and
+		// parsing it per item costs as much as the write.
+		upsert, err := tx.PrepareContext(ctx, upsertSQL)
+		if err != nil {
+			return fmt.Errorf("prepare put: %w", err)
+		}
+		defer upsert.Close()
 		for i, it := range items {
-			if err := putItem(ctx, tx, it, seqs[i]); err != nil {
+			if err := putItem(ctx, tx, upsert, it, seqs[i]); err != nil {
 				return err
 			}
 		}
@@ -134,7 +141,8 @@ func (db *DB) PutItems(ctx context.Context, items ...store.Item) error {
 	})
 }
 
-func putItem(ctx context.Context, tx *sql.Tx, it store.Item, seq int64) error {
+func putItem(ctx context.Context, tx *sql.Tx, upsert *sql.Stmt, it store.Item,
+	seq int64) error {
 	args, err := insertArgs(it, seq)
 	if err != nil {
 		return err
@@ -146,7 +154,7 @@ func putItem(ctx context.Context, tx *sql.Tx, it store.Item, seq int64) error {
 	if err != nil && !fresh {
 		return fmt.Errorf("put item: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, upsertSQL, args...); err != nil {
+	if _, err := upsert.ExecContext(ctx, args...); err != nil {
 		return storeError(err, "put item")
 	}
 	if fresh {

@@ -186,6 +186,13 @@ func BenchmarkListNewest25(b *testing.B) {
 	storetest.BenchListNewest25(b, db)
 }
 
+// BenchmarkWrite500 writes 500 messages by InsertItems and by PutItems (see
+// storetest.BenchWrite500).
+func BenchmarkWrite500(b *testing.B) {
+	db, _ := openTest(b)
+	storetest.BenchWrite500(b, db)
+}
+
 // Past MaxCachedStatements, queries still run, unprepared.
 func TestStatementCacheOverflow(t *testing.T) {
 	db, _ := openTest(t)

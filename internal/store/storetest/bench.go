@@ -41,3 +41,32 @@ func BenchListNewest25(b *testing.B, s store.Store) {
 		}
 	}
 }
+
+// BenchWrite500 measures writing 500 new messages in one call, by
+// InsertItems (the baseline: delivery, import) and by PutItems (a mailbox
+// move's copy), into a mailbox that grows as the benchmark runs.
+func BenchWrite500(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	Seed(b, s)
+	writes := []struct {
+		name  string
+		write func(context.Context, ...store.Item) error
+	}{{"insert", s.InsertItems}, {"put", s.PutItems}}
+	n := 0 // ids stay new across the runs of a sub-benchmark
+	for _, w := range writes {
+		b.Run(w.name, func(b *testing.B) {
+			for b.Loop() {
+				items := make([]store.Item, 500)
+				for i := range items {
+					items[i] = Message(fmt.Sprintf("%s%08d", w.name, n), "inbox",
+						fmt.Sprintf("subject %d", n), T0.Add(time.Duration(n)*time.Second),
+						false)
+					n++
+				}
+				if err := w.write(ctx, items...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
