@@ -54,54 +54,55 @@ func deltaRound(t *testing.T, o *testOrg, link, tok string) (map[string]string, 
 // the next lists a create, an update and a delete, and the one after that
 // nothing.
 func TestDeltaBothPremises(t *testing.T) {
-	o := startOrg(t, Options{})
-	for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
-		t.Run(upn, func(t *testing.T) {
-			tok := o.token(t, upn)
-			base := o.d.CloudURL + "/v1.0/me/mailFolders/drafts/messages"
-			var ids []string
-			for _, s := range []string{"one", "two", "three"} {
-				r := call(t, "POST", base, tok, map[string]any{"subject": "delta " + s})
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
+			t.Run(upn, func(t *testing.T) {
+				tok := o.token(t, upn)
+				base := o.d.CloudURL + "/v1.0/me/mailFolders/drafts/messages"
+				var ids []string
+				for _, s := range []string{"one", "two", "three"} {
+					r := call(t, "POST", base, tok, map[string]any{"subject": "delta " + s})
+					if r.status != http.StatusCreated {
+						t.Fatalf("create: got %d\n%s", r.status, r.body)
+					}
+					ids = append(ids, r.json(t)["id"].(string))
+				}
+				listed := map[string]string{}
+				for _, m := range listAll(t, base+"?$select=subject", tok) {
+					listed[m["id"].(string)] = m["subject"].(string)
+				}
+
+				first, delta := deltaRound(t, o, base+"/delta?$select=subject", tok)
+				if diff := cmp.Diff(listed, first); diff != "" {
+					t.Fatalf("first round against the folder (-list +delta):\n%s", diff)
+				}
+
+				r := call(t, "POST", base, tok, map[string]any{"subject": "delta four"})
 				if r.status != http.StatusCreated {
 					t.Fatalf("create: got %d\n%s", r.status, r.body)
 				}
-				ids = append(ids, r.json(t)["id"].(string))
-			}
-			listed := map[string]string{}
-			for _, m := range listAll(t, base+"?$select=subject", tok) {
-				listed[m["id"].(string)] = m["subject"].(string)
-			}
+				four := r.json(t)["id"].(string)
+				r = call(t, "PATCH", base+"/"+url.PathEscape(ids[0]), tok,
+					map[string]any{"subject": "delta one, edited"})
+				if r.status != http.StatusOK {
+					t.Fatalf("patch: got %d\n%s", r.status, r.body)
+				}
+				r = call(t, "DELETE", base+"/"+url.PathEscape(ids[1]), tok, nil)
+				if r.status != http.StatusNoContent {
+					t.Fatalf("delete: got %d\n%s", r.status, r.body)
+				}
 
-			first, delta := deltaRound(t, o, base+"/delta?$select=subject", tok)
-			if diff := cmp.Diff(listed, first); diff != "" {
-				t.Fatalf("first round against the folder (-list +delta):\n%s", diff)
-			}
-
-			r := call(t, "POST", base, tok, map[string]any{"subject": "delta four"})
-			if r.status != http.StatusCreated {
-				t.Fatalf("create: got %d\n%s", r.status, r.body)
-			}
-			four := r.json(t)["id"].(string)
-			r = call(t, "PATCH", base+"/"+url.PathEscape(ids[0]), tok,
-				map[string]any{"subject": "delta one, edited"})
-			if r.status != http.StatusOK {
-				t.Fatalf("patch: got %d\n%s", r.status, r.body)
-			}
-			r = call(t, "DELETE", base+"/"+url.PathEscape(ids[1]), tok, nil)
-			if r.status != http.StatusNoContent {
-				t.Fatalf("delete: got %d\n%s", r.status, r.body)
-			}
-
-			changes, delta := deltaRound(t, o, delta, tok)
-			want := map[string]string{four: "delta four", ids[0]: "delta one, edited",
-				ids[1]: "removed"}
-			if diff := cmp.Diff(want, changes); diff != "" {
-				t.Errorf("second round (-want +got):\n%s", diff)
-			}
-			none, _ := deltaRound(t, o, delta, tok)
-			if len(none) != 0 {
-				t.Errorf("third round: got %v, want no changes", none)
-			}
-		})
-	}
+				changes, delta := deltaRound(t, o, delta, tok)
+				want := map[string]string{four: "delta four", ids[0]: "delta one, edited",
+					ids[1]: "removed"}
+				if diff := cmp.Diff(want, changes); diff != "" {
+					t.Errorf("second round (-want +got):\n%s", diff)
+				}
+				none, _ := deltaRound(t, o, delta, tok)
+				if len(none) != 0 {
+					t.Errorf("third round: got %v, want no changes", none)
+				}
+			})
+		}
+	})
 }

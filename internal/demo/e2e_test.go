@@ -53,123 +53,127 @@ func listAll(t *testing.T, first, token string) []map[string]any {
 }
 
 func TestListInboxBothPremises(t *testing.T) {
-	o := startOrg(t, Options{})
-	for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
-		t.Run(upn, func(t *testing.T) {
-			tok := o.token(t, upn)
-			first := o.d.CloudURL + "/v1.0/users/" + upn +
-				"/mailFolders/inbox/messages?$top=7&$select=subject,from,receivedDateTime"
-			items := listAll(t, first, tok)
-			if len(items) < MinSeedMessages {
-				t.Fatalf("got %d messages, want at least %d", len(items), MinSeedMessages)
-			}
-			seen := map[string]bool{}
-			last := "9999"
-			for _, it := range items {
-				id, _ := it["id"].(string)
-				if id == "" || seen[id] {
-					t.Fatalf("missing or duplicate id %q", id)
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
+			t.Run(upn, func(t *testing.T) {
+				tok := o.token(t, upn)
+				first := o.d.CloudURL + "/v1.0/users/" + upn +
+					"/mailFolders/inbox/messages?$top=7&$select=subject,from,receivedDateTime"
+				items := listAll(t, first, tok)
+				if len(items) < MinSeedMessages {
+					t.Fatalf("got %d messages, want at least %d", len(items), MinSeedMessages)
 				}
-				seen[id] = true
-				rcv, _ := it["receivedDateTime"].(string)
-				if rcv > last {
-					t.Errorf("not newest first: %s after %s", rcv, last)
-				}
-				last = rcv
-				for k := range it {
-					switch k {
-					case "id", "subject", "from", "receivedDateTime", "@odata.etag":
-					default:
-						t.Errorf("unselected property %q in %v", k, it)
+				seen := map[string]bool{}
+				last := "9999"
+				for _, it := range items {
+					id, _ := it["id"].(string)
+					if id == "" || seen[id] {
+						t.Fatalf("missing or duplicate id %q", id)
+					}
+					seen[id] = true
+					rcv, _ := it["receivedDateTime"].(string)
+					if rcv > last {
+						t.Errorf("not newest first: %s after %s", rcv, last)
+					}
+					last = rcv
+					for k := range it {
+						switch k {
+						case "id", "subject", "from", "receivedDateTime", "@odata.etag":
+						default:
+							t.Errorf("unselected property %q in %v", k, it)
+						}
 					}
 				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func TestMeAndFolders(t *testing.T) {
-	o := startOrg(t, Options{})
-	for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
-		tok := o.token(t, upn)
-		r := call(t, "GET", o.d.CloudURL+"/v1.0/me/mailFolders", tok, nil)
-		if r.status != http.StatusOK {
-			t.Fatalf("%s: list folders: got %d\n%s", upn, r.status, r.body)
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
+			tok := o.token(t, upn)
+			r := call(t, "GET", o.d.CloudURL+"/v1.0/me/mailFolders", tok, nil)
+			if r.status != http.StatusOK {
+				t.Fatalf("%s: list folders: got %d\n%s", upn, r.status, r.body)
+			}
+			names := map[string]bool{}
+			for _, f := range r.json(t)["value"].([]any) {
+				names[f.(map[string]any)["displayName"].(string)] = true
+			}
+			if !names["Inbox"] || !names["Sent Items"] {
+				t.Errorf("%s: folders %v lack Inbox or Sent Items", upn, names)
+			}
+			r = call(t, "GET", o.d.CloudURL+"/v1.0/me/mailFolders('Inbox')", tok, nil)
+			if r.status != http.StatusOK {
+				t.Fatalf("%s: get inbox: got %d\n%s", upn, r.status, r.body)
+			}
+			if n := r.json(t)["totalItemCount"].(float64); n < MinSeedMessages {
+				t.Errorf("%s: inbox totalItemCount %v, want at least %d", upn, n, MinSeedMessages)
+			}
 		}
-		names := map[string]bool{}
-		for _, f := range r.json(t)["value"].([]any) {
-			names[f.(map[string]any)["displayName"].(string)] = true
-		}
-		if !names["Inbox"] || !names["Sent Items"] {
-			t.Errorf("%s: folders %v lack Inbox or Sent Items", upn, names)
-		}
-		r = call(t, "GET", o.d.CloudURL+"/v1.0/me/mailFolders('Inbox')", tok, nil)
-		if r.status != http.StatusOK {
-			t.Fatalf("%s: get inbox: got %d\n%s", upn, r.status, r.body)
-		}
-		if n := r.json(t)["totalItemCount"].(float64); n < MinSeedMessages {
-			t.Errorf("%s: inbox totalItemCount %v, want at least %d", upn, n, MinSeedMessages)
-		}
-	}
+	})
 }
 
 func TestCreateUpdateDelete(t *testing.T) {
-	o := startOrg(t, Options{})
-	for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
-		t.Run(upn, func(t *testing.T) {
-			tok := o.token(t, upn)
-			base := o.d.CloudURL + "/v1.0/me/messages"
-			r := call(t, "POST", base, tok, map[string]any{
-				"subject":    "Draft for O'Brien; urgent",
-				"importance": "High",
-				"body":       map[string]any{"contentType": "text", "content": "hello"},
-				"toRecipients": []any{map[string]any{"emailAddress": map[string]any{
-					"address": "bob@contoso.test"}}},
-			})
-			if r.status != http.StatusCreated {
-				t.Fatalf("create: got %d\n%s", r.status, r.body)
-			}
-			m := r.json(t)
-			id := m["id"].(string)
-			if m["isDraft"] != true || m["importance"] != "high" {
-				t.Errorf("created draft: isDraft %v importance %v; want true, high",
-					m["isDraft"], m["importance"])
-			}
-
-			// A doubled quote, and a ";" both escaped and raw: net/url drops
-			// query pairs with a raw ";", which must not turn into no filter.
-			for _, filter := range []string{
-				url.QueryEscape("subject eq 'Draft for O''Brien; urgent'"),
-				"contains(subject,'Brien;%20urgent')",
-			} {
-				r = call(t, "GET", base+"?$filter="+filter, tok, nil)
-				if got := len(r.json(t)["value"].([]any)); r.status != 200 || got != 1 {
-					t.Errorf("$filter=%s: status %d, %d items; want 200, 1\n%s",
-						filter, r.status, got, r.body)
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
+			t.Run(upn, func(t *testing.T) {
+				tok := o.token(t, upn)
+				base := o.d.CloudURL + "/v1.0/me/messages"
+				r := call(t, "POST", base, tok, map[string]any{
+					"subject":    "Draft for O'Brien; urgent",
+					"importance": "High",
+					"body":       map[string]any{"contentType": "text", "content": "hello"},
+					"toRecipients": []any{map[string]any{"emailAddress": map[string]any{
+						"address": "bob@contoso.test"}}},
+				})
+				if r.status != http.StatusCreated {
+					t.Fatalf("create: got %d\n%s", r.status, r.body)
 				}
-			}
+				m := r.json(t)
+				id := m["id"].(string)
+				if m["isDraft"] != true || m["importance"] != "high" {
+					t.Errorf("created draft: isDraft %v importance %v; want true, high",
+						m["isDraft"], m["importance"])
+				}
 
-			r = call(t, "PATCH", base+"/"+url.PathEscape(id), tok, map[string]any{"isRead": true})
-			if r.status != http.StatusOK || r.json(t)["isRead"] != true {
-				t.Errorf("patch: got %d\n%s", r.status, r.body)
-			}
-			r = call(t, "PATCH", base+"/"+url.PathEscape(id), tok, map[string]any{"bogus": 1})
-			if code, _ := r.errorCode(t); r.status != http.StatusBadRequest || code == "" {
-				t.Errorf("patch with an unknown property: got %d %s", r.status, code)
-			}
-			r = call(t, "DELETE", base+"/"+url.PathEscape(id), tok, nil)
-			if r.status != http.StatusNoContent {
-				t.Errorf("delete: got %d\n%s", r.status, r.body)
-			}
-			r = call(t, "GET", o.d.CloudURL+"/v1.0/me/mailFolders/inbox/messages/"+
-				url.PathEscape(id), tok, nil)
-			if code, _ := r.errorCode(t); r.status != http.StatusNotFound ||
-				code != "ErrorItemNotFound" {
-				t.Errorf("get deleted from inbox: got %d %s, want 404 ErrorItemNotFound",
-					r.status, code)
-			}
-		})
-	}
+				// A doubled quote, and a ";" both escaped and raw: net/url drops
+				// query pairs with a raw ";", which must not turn into no filter.
+				for _, filter := range []string{
+					url.QueryEscape("subject eq 'Draft for O''Brien; urgent'"),
+					"contains(subject,'Brien;%20urgent')",
+				} {
+					r = call(t, "GET", base+"?$filter="+filter, tok, nil)
+					if got := len(r.json(t)["value"].([]any)); r.status != 200 || got != 1 {
+						t.Errorf("$filter=%s: status %d, %d items; want 200, 1\n%s",
+							filter, r.status, got, r.body)
+					}
+				}
+
+				r = call(t, "PATCH", base+"/"+url.PathEscape(id), tok,
+					map[string]any{"isRead": true})
+				if r.status != http.StatusOK || r.json(t)["isRead"] != true {
+					t.Errorf("patch: got %d\n%s", r.status, r.body)
+				}
+				r = call(t, "PATCH", base+"/"+url.PathEscape(id), tok, map[string]any{"bogus": 1})
+				if code, _ := r.errorCode(t); r.status != http.StatusBadRequest || code == "" {
+					t.Errorf("patch with an unknown property: got %d %s", r.status, code)
+				}
+				r = call(t, "DELETE", base+"/"+url.PathEscape(id), tok, nil)
+				if r.status != http.StatusNoContent {
+					t.Errorf("delete: got %d\n%s", r.status, r.body)
+				}
+				r = call(t, "GET", o.d.CloudURL+"/v1.0/me/mailFolders/inbox/messages/"+
+					url.PathEscape(id), tok, nil)
+				if code, _ := r.errorCode(t); r.status != http.StatusNotFound ||
+					code != "ErrorItemNotFound" {
+					t.Errorf("get deleted from inbox: got %d %s, want 404 ErrorItemNotFound",
+						r.status, code)
+				}
+			})
+		}
+	})
 }
 
 // waitFor polls mailbox upn's inbox until a message with subject arrives.
@@ -194,32 +198,33 @@ func waitFor(t *testing.T, o *testOrg, upn, subject string) map[string]any {
 }
 
 func TestSendAcrossPremises(t *testing.T) {
-	o := startOrg(t, Options{})
-	tests := []struct{ from, to string }{
-		{"alice@contoso.test", "carol@contoso.test"},
-		{"carol@contoso.test", "alice@contoso.test"},
-		{"alice@contoso.test", "bob@contoso.test"},
-	}
-	for i, tt := range tests {
-		t.Run(tt.from+"->"+tt.to, func(t *testing.T) {
-			subject := fmt.Sprintf("across %d %d", i, time.Now().UnixNano())
-			r := call(t, "POST", o.d.CloudURL+"/v1.0/me/sendMail", o.token(t, tt.from),
-				map[string]any{"message": map[string]any{
-					"subject": subject,
-					"body":    map[string]any{"contentType": "text", "content": "hi"},
-					"toRecipients": []any{map[string]any{"emailAddress": map[string]any{
-						"address": tt.to}}},
-				}})
-			if r.status != http.StatusAccepted {
-				t.Fatalf("sendMail: got %d\n%s", r.status, r.body)
-			}
-			got := waitFor(t, o, tt.to, subject)
-			from := got["from"].(map[string]any)["emailAddress"].(map[string]any)["address"]
-			if !strings.EqualFold(fmt.Sprint(from), tt.from) {
-				t.Errorf("from = %v, want %s", from, tt.from)
-			}
-		})
-	}
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		tests := []struct{ from, to string }{
+			{"alice@contoso.test", "carol@contoso.test"},
+			{"carol@contoso.test", "alice@contoso.test"},
+			{"alice@contoso.test", "bob@contoso.test"},
+		}
+		for i, tt := range tests {
+			t.Run(tt.from+"->"+tt.to, func(t *testing.T) {
+				subject := fmt.Sprintf("across %d %d", i, time.Now().UnixNano())
+				r := call(t, "POST", o.d.CloudURL+"/v1.0/me/sendMail", o.token(t, tt.from),
+					map[string]any{"message": map[string]any{
+						"subject": subject,
+						"body":    map[string]any{"contentType": "text", "content": "hi"},
+						"toRecipients": []any{map[string]any{"emailAddress": map[string]any{
+							"address": tt.to}}},
+					}})
+				if r.status != http.StatusAccepted {
+					t.Fatalf("sendMail: got %d\n%s", r.status, r.body)
+				}
+				got := waitFor(t, o, tt.to, subject)
+				from := got["from"].(map[string]any)["emailAddress"].(map[string]any)["address"]
+				if !strings.EqualFold(fmt.Sprint(from), tt.from) {
+					t.Errorf("from = %v, want %s", from, tt.from)
+				}
+			})
+		}
+	})
 }
 
 func TestPreviewGateAndNoREST(t *testing.T) {
@@ -291,25 +296,26 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestRequestIDsAndGzip(t *testing.T) {
-	o := startOrg(t, Options{})
-	tok := o.token(t, "alice@contoso.test")
-	r := call(t, "GET", o.d.CloudURL+"/v1.0/me/messages?$top=1", tok, nil,
-		"client-request-id", "7f0a3c1e-1111-2222-3333-444455556666")
-	if r.header.Get("request-id") == "" ||
-		r.header.Get("client-request-id") != "7f0a3c1e-1111-2222-3333-444455556666" {
-		t.Errorf("headers: request-id %q client-request-id %q", r.header.Get("request-id"),
-			r.header.Get("client-request-id"))
-	}
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		tok := o.token(t, "alice@contoso.test")
+		r := call(t, "GET", o.d.CloudURL+"/v1.0/me/messages?$top=1", tok, nil,
+			"client-request-id", "7f0a3c1e-1111-2222-3333-444455556666")
+		if r.header.Get("request-id") == "" ||
+			r.header.Get("client-request-id") != "7f0a3c1e-1111-2222-3333-444455556666" {
+			t.Errorf("headers: request-id %q client-request-id %q", r.header.Get("request-id"),
+				r.header.Get("client-request-id"))
+		}
 
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(`{"subject":"zipped"}`))
-	zw.Close()
-	r = call(t, "POST", o.d.CloudURL+"/v1.0/me/messages", tok, buf.Bytes(),
-		"Content-Encoding", "gzip")
-	if r.status != http.StatusCreated || r.json(t)["subject"] != "zipped" {
-		t.Errorf("gzip body: got %d\n%s", r.status, r.body)
-	}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write([]byte(`{"subject":"zipped"}`))
+		zw.Close()
+		r = call(t, "POST", o.d.CloudURL+"/v1.0/me/messages", tok, buf.Bytes(),
+			"Content-Encoding", "gzip")
+		if r.status != http.StatusCreated || r.json(t)["subject"] != "zipped" {
+			t.Errorf("gzip body: got %d\n%s", r.status, r.body)
+		}
+	})
 }
 
 func TestOnPremDown(t *testing.T) {
@@ -334,65 +340,71 @@ func TestOnPremDown(t *testing.T) {
 
 // Every answer is a Graph (or v2.0) error body, whatever the mistake.
 func TestBadRequestsAreGraphShaped(t *testing.T) {
-	o := startOrg(t, Options{})
-	alice := o.token(t, "alice@contoso.test")
-	carol := o.token(t, "carol@contoso.test")
-	tests := []struct {
-		name, method, url, token string
-		body                     any
-		status                   int
-		code                     string
-	}{
-		{"root", "GET", o.d.CloudURL + "/", "", nil, 400, "BadRequest"},
-		{"other version", "GET", o.d.CloudURL + "/v2.0/me/messages", alice, nil, 400, "BadRequest"},
-		{"on-prem unknown path", "GET", o.d.OnPremURL + "/owa/", "", nil, 404, "ErrorInvalidUrl"},
-		{"dot segment cloud", "GET", o.d.CloudURL + "/v1.0/me/messages/%2E", alice, nil, 400, "BadRequest"},
-		{"dot segment on-prem", "GET", o.d.CloudURL + "/v1.0/me/messages/%2E", carol, nil, 400, "BadRequest"},
-		{"method", "PUT", o.d.CloudURL + "/v1.0/me/messages", alice, nil, 405, "ErrorInvalidRequest"},
-		{"method on-prem", "PUT", o.d.CloudURL + "/v1.0/me/messages", carol, nil, 405,
-			"ErrorInvalidRequest"},
-		{"sendMail unknown parameter", "POST", o.d.CloudURL + "/v1.0/me/sendMail", alice,
-			`{"message":{"subject":"x"},"foo":1}`, 400, "RequestBodyRead"},
-		{"sendMail bad saveToSentItems", "POST", o.d.CloudURL + "/v1.0/me/sendMail", alice,
-			`{"message":{"subject":"x"},"saveToSentItems":"no"}`, 400, "RequestBodyRead"},
-		{"unknown user", "GET", o.d.CloudURL + "/v1.0/users/zed@contoso.test/messages", alice, nil,
-			404, "ErrorInvalidUser"},
-		{"top too large", "GET", o.d.CloudURL + "/v1.0/me/messages?$top=1001", alice, nil, 400,
-			"BadRequest"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := call(t, tt.method, tt.url, tt.token, tt.body)
-			code, msg := r.errorCode(t)
-			if r.status != tt.status || code != tt.code {
-				t.Errorf("got %d %s %q, want %d %s", r.status, code, msg, tt.status, tt.code)
-			}
-			if tt.status == 405 && r.header.Get("Allow") != "GET, POST" {
-				t.Errorf("Allow = %q, want %q", r.header.Get("Allow"), "GET, POST")
-			}
-		})
-	}
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		alice := o.token(t, "alice@contoso.test")
+		carol := o.token(t, "carol@contoso.test")
+		cloud, prem := o.d.CloudURL, o.d.OnPremURL
+		tests := []struct {
+			name, method, url, token string
+			body                     any
+			status                   int
+			code                     string
+		}{
+			{"root", "GET", cloud + "/", "", nil, 400, "BadRequest"},
+			{"other version", "GET", cloud + "/v2.0/me/messages", alice, nil, 400, "BadRequest"},
+			{"on-prem unknown path", "GET", prem + "/owa/", "", nil, 404, "ErrorInvalidUrl"},
+			{"dot segment cloud", "GET", cloud + "/v1.0/me/messages/%2E", alice, nil, 400,
+				"BadRequest"},
+			{"dot segment on-prem", "GET", cloud + "/v1.0/me/messages/%2E", carol, nil, 400,
+				"BadRequest"},
+			{"method", "PUT", cloud + "/v1.0/me/messages", alice, nil, 405, "ErrorInvalidRequest"},
+			{"method on-prem", "PUT", cloud + "/v1.0/me/messages", carol, nil, 405,
+				"ErrorInvalidRequest"},
+			{"sendMail unknown parameter", "POST", cloud + "/v1.0/me/sendMail", alice,
+				`{"message":{"subject":"x"},"foo":1}`, 400, "RequestBodyRead"},
+			{"sendMail bad saveToSentItems", "POST", cloud + "/v1.0/me/sendMail", alice,
+				`{"message":{"subject":"x"},"saveToSentItems":"no"}`, 400, "RequestBodyRead"},
+			{"unknown user", "GET", cloud + "/v1.0/users/zed@contoso.test/messages", alice, nil,
+				404, "ErrorInvalidUser"},
+			{"top too large", "GET", cloud + "/v1.0/me/messages?$top=1001", alice, nil, 400,
+				"BadRequest"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := call(t, tt.method, tt.url, tt.token, tt.body)
+				code, msg := r.errorCode(t)
+				if r.status != tt.status || code != tt.code {
+					t.Errorf("got %d %s %q, want %d %s", r.status, code, msg, tt.status, tt.code)
+				}
+				if tt.status == 405 && r.header.Get("Allow") != "GET, POST" {
+					t.Errorf("Allow = %q, want %q", r.header.Get("Allow"), "GET, POST")
+				}
+			})
+		}
+	})
 }
 
 func TestPreferBodyContentType(t *testing.T) {
-	o := startOrg(t, Options{})
-	for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
-		tok := o.token(t, upn)
-		for _, want := range []string{"text", "html"} {
-			r := call(t, "GET", o.d.CloudURL+"/v1.0/me/messages?$top=20&$select=body", tok, nil,
-				"Prefer", `outlook.body-content-type="`+want+`"`)
-			if r.status != 200 {
-				t.Fatalf("%s: got %d\n%s", upn, r.status, r.body)
-			}
-			if got := r.header.Get("Preference-Applied"); got != `outlook.body-content-type="`+want+`"` {
-				t.Errorf("%s: Preference-Applied = %q", upn, got)
-			}
-			for _, v := range r.json(t)["value"].([]any) {
-				body := v.(map[string]any)["body"].(map[string]any)
-				if body["contentType"] != want {
-					t.Errorf("%s: body contentType %v, want %s", upn, body["contentType"], want)
+	eachBackend(t, Options{}, func(t *testing.T, o *testOrg) {
+		for _, upn := range []string{"alice@contoso.test", "carol@contoso.test"} {
+			tok := o.token(t, upn)
+			for _, want := range []string{"text", "html"} {
+				prefer := `outlook.body-content-type="` + want + `"`
+				r := call(t, "GET", o.d.CloudURL+"/v1.0/me/messages?$top=20&$select=body", tok,
+					nil, "Prefer", prefer)
+				if r.status != 200 {
+					t.Fatalf("%s: got %d\n%s", upn, r.status, r.body)
+				}
+				if got := r.header.Get("Preference-Applied"); got != prefer {
+					t.Errorf("%s: Preference-Applied = %q", upn, got)
+				}
+				for _, v := range r.json(t)["value"].([]any) {
+					body := v.(map[string]any)["body"].(map[string]any)
+					if body["contentType"] != want {
+						t.Errorf("%s: body contentType %v, want %s", upn, body["contentType"], want)
+					}
 				}
 			}
 		}
-	}
+	})
 }

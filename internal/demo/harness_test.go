@@ -13,6 +13,11 @@ import (
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/postgres"
+	"github.com/hybridgraph/hybridgraph/internal/store/postgres/pgtest"
+	"github.com/hybridgraph/hybridgraph/internal/store/sqlite"
 )
 
 // testOrg is a demo organisation running on loopback ports chosen by the
@@ -24,8 +29,60 @@ type testOrg struct {
 	dir string
 }
 
-// startOrg seeds and starts a demo organisation for one test.
-func startOrg(t testing.TB, o Options) *testOrg {
+// backend names where a test organisation keeps its cloud mailbox
+// databases. The on-prem databases and both directories stay SQLite files:
+// the backends differ only under the cloud's mailbox engine.
+type backend string
+
+const (
+	// onSQLite is the demo's default: SQLite files in the data directory.
+	onSQLite backend = "sqlite"
+	// onPostgres puts each cloud database in a throwaway PostgreSQL
+	// database (pgtest): skipped without a test server, failed under CI.
+	onPostgres backend = "postgres"
+)
+
+// backends are the store backends the end-to-end tests run on.
+var backends = []backend{onSQLite, onPostgres}
+
+// eachBackend runs f as one subtest per backend, named after it, each
+// with its own organisation started with o and seeded the same way.
+func eachBackend(t *testing.T, o Options, f func(t *testing.T, org *testOrg)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) { f(t, startOrgOn(t, b, o)) })
+	}
+}
+
+// startOrg seeds and starts a demo organisation for one test, its
+// databases SQLite files as the demo has them.
+func startOrg(t testing.TB, o Options) *testOrg { return startOrgOn(t, onSQLite, o) }
+
+// storesOn returns the store opener of a data directory whose cloud
+// databases are on b: nil (the layout's SQLite files) or a fresh
+// PostgreSQL database per cloud database name, made on its first opening
+// and opened again (seed, then start) by name.
+func storesOn(t testing.TB, b backend, data string) deploy.StoreOpener {
+	if b == onSQLite {
+		return nil
+	}
+	pgtest.ServerDSN(t) // skip (or fail under CI) before seeding anything
+	files := deploy.Layout{Dir: data}
+	dsns := map[string]string{}
+	return func(side directory.Premises, name string) (store.Store, error) {
+		if side != directory.Cloud {
+			return sqlite.Open(files.Database(side, name))
+		}
+		if dsns[name] == "" {
+			dsns[name] = pgtest.FreshDSN(t, "hgdemo_")
+		}
+		return postgres.Open(context.Background(), dsns[name])
+	}
+}
+
+// startOrgOn seeds and starts a demo organisation for one test with its
+// cloud mailbox databases on b.
+func startOrgOn(t testing.TB, b backend, o Options) *testOrg {
 	t.Helper()
 	ctx := context.Background()
 	if o.Data == "" {
@@ -45,11 +102,12 @@ func startOrg(t testing.TB, o Options) *testOrg {
 	}
 	o.Out = io.Discard
 
+	l := layout{deploy.Layout{Dir: o.Data, Stores: storesOn(t, b, o.Data)}}
 	ls, err := listen(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := layout{deploy.Layout{Dir: o.Data}}
+	t.Cleanup(ls.close) // after the stop below: cleanups run last first
 	d := &deploy.Deployment{
 		CloudURL:   "http://" + ls.cloud.Addr().String(),
 		OnPremURL:  "http://" + ls.onprem.Addr().String(),
@@ -70,8 +128,13 @@ func startOrg(t testing.TB, o Options) *testOrg {
 		if err := sys.stop(); err != nil {
 			t.Errorf("stop: %v", err)
 		}
-		ls.close()
 	})
+	// A variant that quietly ran on the default files would pass for
+	// the other backend without testing it.
+	if _, pg := sys.cloud.Stores[CloudDB].(*postgres.DB); pg != (b == onPostgres) {
+		t.Fatalf("cloud database %s: got %T, want a %s store", CloudDB,
+			sys.cloud.Stores[CloudDB], b)
+	}
 	return &testOrg{d: d, sys: sys, ls: ls, dir: o.Data}
 }
 
