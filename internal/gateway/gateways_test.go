@@ -5,14 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hybridgraph/hybridgraph/internal/demo"
 	"github.com/hybridgraph/hybridgraph/internal/mailflow"
+	"github.com/hybridgraph/hybridgraph/internal/store"
+	"github.com/hybridgraph/hybridgraph/internal/store/postgres"
 )
 
 // TestTwoGateways runs two gateways over one PostgreSQL database behind
@@ -26,7 +31,13 @@ func TestTwoGateways(t *testing.T) {
 	public := "http://" + lnA.Addr().String()
 	c := configFor(t, t.TempDir(), public, dsn, sink.addr)
 	d := seeded(t, c)
-	a, b := start(t, c, lnA), start(t, c, lnB)
+	// Mail queued before the gateways start: both queues find it due at
+	// their first pass.
+	const preloaded = 150
+	early := fmt.Sprintf("preloaded %d #", time.Now().UnixNano())
+	enqueue(t, openStore(t, dsn), early, preloaded)
+	a, stopA := startStoppable(t, c, lnA)
+	b, stopB := startStoppable(t, c, lnB)
 	graphA, graphB := public+"/v1.0", "http://"+lnB.Addr().String()+"/v1.0"
 	alice := "alice@" + d.Domain
 	tokA, tokB := token(t, a, alice), token(t, b, alice)
@@ -101,8 +112,9 @@ func TestTwoGateways(t *testing.T) {
 		}
 	})
 
+	// Last: it stops both gateways.
 	t.Run("queued mail leaves once", func(t *testing.T) {
-		const n = 6
+		const n = 10
 		prefix := fmt.Sprintf("queued %d #", time.Now().UnixNano())
 		for i := range n {
 			graph, tok := graphA, tokA
@@ -116,15 +128,129 @@ func TestTwoGateways(t *testing.T) {
 			}}).want(t, "sendMail", http.StatusAccepted)
 		}
 		sink.waitFor(t, prefix, n)
-		// Both queues poll every second: give a second copy time to show.
-		time.Sleep(3 * mailflow.DefaultInterval)
-		for i := range n {
-			subject := fmt.Sprintf("%s%d", prefix, i)
-			if got := sink.count(subject); got != 1 {
-				t.Errorf("%q reached the smart host %d times, want once", subject, got)
-			}
+		sink.waitFor(t, early, preloaded)
+		// Stopping waits for both queues' workers, so a second copy on its
+		// way would have arrived: the counts below are final.
+		stopA()
+		stopB()
+		sink.wantOnce(t, prefix, n)
+		sink.wantOnce(t, early, preloaded)
+		if left := stillQueued(t, openStore(t, dsn)); len(left) > 0 {
+			t.Errorf("still queued after delivery: %v", left)
 		}
 	})
+}
+
+// TestQueuesClaimAtOnce runs the mail queues of two gateways over one
+// PostgreSQL database, each on its own connection pool as two processes
+// are, and releases both at the same moment onto a filled queue, round
+// after round: every message must reach the smart host exactly once, and
+// none may stay queued (a claim nobody settles). A claim whose worker died
+// holds its messages back until the lease ends, then the other delivers
+// them.
+func TestQueuesClaimAtOnce(t *testing.T) {
+	dsn := postgresDSN(t)
+	sink := newSink(t)
+	ctx := context.Background()
+	stores := []store.Store{openStore(t, dsn), openStore(t, dsn)}
+	queueOn := func(s store.Store, now func() time.Time) *mailflow.Queue {
+		return mailflow.NewQueue(map[string]store.Store{demo.CloudDB: s}, sink.addr,
+			mailflow.WithLogger(slog.New(slog.DiscardHandler)), mailflow.WithClock(now))
+	}
+
+	const rounds, perRound = 6, 250
+	var delivered [2]int
+	for r := range rounds {
+		prefix := fmt.Sprintf("round %d #", r)
+		enqueue(t, stores[0], prefix, perRound)
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		for i, s := range stores {
+			q := queueOn(s, time.Now)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-release
+				// A pass that finds nothing due ends the worker: the other
+				// holds the rest, or nothing is left.
+				for n := q.Flush(ctx); n > 0; n = q.Flush(ctx) {
+					delivered[i] += n
+				}
+			}()
+		}
+		close(release)
+		wg.Wait()
+		sink.wantOnce(t, prefix, perRound)
+	}
+	t.Logf("delivered by each queue: %v", delivered)
+	if delivered[0] == 0 || delivered[1] == 0 {
+		t.Errorf("delivered by each queue: %v; want both to have claimed some", delivered)
+	}
+	if left := stillQueued(t, stores[0]); len(left) > 0 {
+		t.Errorf("still queued after delivery: %v", left)
+	}
+
+	t.Run("lease of a dead worker", func(t *testing.T) {
+		enqueue(t, stores[0], "orphan #", 5)
+		now := time.Now()
+		if due, err := stores[0].Due(ctx, now, 100); err != nil || len(due) != 5 {
+			t.Fatalf("claim: got %d messages, %v; want 5", len(due), err)
+		}
+		for _, tt := range []struct {
+			after time.Duration
+			want  int
+		}{{time.Minute, 0}, {postgres.ClaimLease + time.Second, 5}} {
+			at := now.Add(tt.after)
+			if got := queueOn(stores[1], func() time.Time { return at }).Flush(ctx); got != tt.want {
+				t.Errorf("other queue %v after the claim: delivered %d, want %d",
+					tt.after, got, tt.want)
+			}
+		}
+		sink.wantOnce(t, "orphan #", 5)
+	})
+}
+
+// openStore opens the mailbox database at dsn, as one more gateway would,
+// until the test ends.
+func openStore(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// enqueue queues n messages from alice to carol, subjects prefix0 to
+// prefix(n-1), due now.
+func enqueue(t *testing.T, s store.Store, prefix string, n int) {
+	t.Helper()
+	for i := range n {
+		subject := fmt.Sprintf("%s%d", prefix, i)
+		raw := "From: alice@" + demo.Domain + "\r\nTo: carol@" + demo.Domain +
+			"\r\nSubject: " + subject + "\r\n\r\nqueued directly\r\n"
+		m := store.Outbound{ID: uuid.NewString(), From: "alice@" + demo.Domain,
+			Recipients: []string{"carol@" + demo.Domain}, MIME: []byte(raw)}
+		if err := s.Enqueue(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// stillQueued returns the ids of s's queued messages, claimed or not: it
+// asks for those due after any claim's lease has run out.
+func stillQueued(t *testing.T, s store.Store) []string {
+	t.Helper()
+	due, err := s.Due(context.Background(), time.Now().Add(2*postgres.ClaimLease), 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(due))
+	for i, m := range due {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 // getPrefer sends a Graph GET with a Prefer header and wants 200.
@@ -187,6 +313,25 @@ func (s *sink) count(subject string) int {
 		}
 	}
 	return n
+}
+
+// wantOnce checks that each of the messages prefix0 to prefix(n-1)
+// arrived exactly once.
+func (s *sink) wantOnce(t *testing.T, prefix string, n int) {
+	t.Helper()
+	wrong := 0
+	for i := range n {
+		subject := fmt.Sprintf("%s%d", prefix, i)
+		if got := s.count(subject); got != 1 {
+			wrong++
+			if wrong <= 5 {
+				t.Errorf("%q reached the smart host %d times, want once", subject, got)
+			}
+		}
+	}
+	if wrong > 5 {
+		t.Errorf("... and %d more messages not delivered exactly once", wrong-5)
+	}
 }
 
 // waitFor waits until n messages whose subject starts with prefix arrived.

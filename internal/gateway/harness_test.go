@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,6 +77,15 @@ func seeded(t *testing.T, c *config.Config) *deploy.Deployment {
 // start starts a gateway on ln and stops it when the test ends.
 func start(t *testing.T, c *config.Config, ln net.Listener) *gateway.Server {
 	t.Helper()
+	srv, _ := startStoppable(t, c, ln)
+	return srv
+}
+
+// startStoppable starts a gateway on ln and returns it with a function
+// that stops it, waiting for its workers; the test's end stops it too
+// unless that ran already.
+func startStoppable(t *testing.T, c *config.Config, ln net.Listener) (*gateway.Server, func()) {
+	t.Helper()
 	level := slog.LevelError
 	if os.Getenv("HYBRIDGRAPH_TEST_LOG") != "" {
 		level = slog.LevelDebug
@@ -85,12 +95,16 @@ func start(t *testing.T, c *config.Config, ln net.Listener) *gateway.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := srv.Stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return srv
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			if err := srv.Stop(); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return srv, stop
 }
 
 func listen(t *testing.T) net.Listener {
