@@ -31,6 +31,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"how often the on-prem server pushes its directory to the cloud (also once at "+
 			"start): at least "+dirsync.MinInterval.String()+", or 0 to turn the sync "+
 			"loop off; each run is bounded by "+dirsync.DefaultRunTimeout.String())
+	threshold := thresholdFlag(fs)
 	for _, name := range []string{"ldap", "ldap-bind", "ldap-base"} {
 		fs.String(name, "", "refused: the demo syncs only its built-in directory "+
 			"(see hybridgraph sync --ldap)")
@@ -57,6 +58,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	o.Log = log
+	o.DeleteThreshold = threshold.share
 	if o.ProxyTimeout <= 0 || o.ProxyTimeout > 10*time.Minute {
 		return errProxyTimeout
 	}

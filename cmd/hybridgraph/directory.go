@@ -132,7 +132,8 @@ func directoryAdd(ctx context.Context, data string, args []string, stdout,
 	fs.StringVar(&f.name, "name", "", "display name (required)")
 	fs.StringVar(&f.mail, "mail", "", "primary SMTP `address` (default: the UPN)")
 	fs.StringVar(&f.database, "database", "",
-		"on-prem mailbox `database` (default: the first of the deployment's)")
+		"mailbox `database`: an on-prem one (default: the first), or a cloud one for a "+
+			"cloud mailbox mastered on premises (a RemoteUserMailbox)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -152,7 +153,12 @@ func directoryAdd(ctx context.Context, data string, args []string, stdout,
 		DisplayName: f.name, Premises: directory.OnPrem,
 		RecipientType: directory.UserMailbox, Database: f.database,
 		MailboxGUID: uuid.NewString()}
-	if err := addMailboxUser(ctx, l, d, u); err != nil {
+	if slices.Contains(d.CloudDatabases, f.database) {
+		err = addRemoteMailboxUser(ctx, l, d, u)
+	} else {
+		err = addMailboxUser(ctx, l, d, u)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "added %s: mailbox %s in %s; the cloud learns of it at the next "+
@@ -175,9 +181,10 @@ func (f *addFlags) validate(d *deploy.Deployment) error {
 		return errors.New("--upn is required")
 	case strings.TrimSpace(f.name) == "":
 		return errors.New("--name is required")
-	case !slices.Contains(d.OnPremDatabases, f.database):
+	case !slices.Contains(d.OnPremDatabases, f.database) &&
+		!slices.Contains(d.CloudDatabases, f.database):
 		return fmt.Errorf("--database %q: want one of %s", f.database,
-			strings.Join(d.OnPremDatabases, ", "))
+			strings.Join(slices.Concat(d.OnPremDatabases, d.CloudDatabases), ", "))
 	}
 	for _, a := range []struct{ flag, addr string }{{"--upn", f.upn}, {"--mail", f.mail}} {
 		if err := inDomain(a.addr, d.Domain); err != nil {
@@ -220,6 +227,31 @@ func addMailboxUser(ctx context.Context, l deploy.Layout, d *deploy.Deployment,
 		return fmt.Errorf("create mailbox %s: %w", u.UPN, err)
 	}
 	return nil
+}
+
+// addRemoteMailboxUser adds u as Exchange's New-RemoteMailbox does: an
+// on-prem RemoteUserMailbox aimed at the cloud's coexistence address, and
+// its mailbox in the cloud database u.Database, which the cloud entry that
+// the next directory sync creates leads to.
+func addRemoteMailboxUser(ctx context.Context, l deploy.Layout, d *deploy.Deployment,
+	u directory.User) error {
+	cloud, err := l.Open(directory.Cloud, d.CloudDatabases)
+	if err != nil {
+		return err
+	}
+	defer cloud.Close()
+	if err := cloud.Engine.EnsureMailbox(ctx, u.Ref(), u.DisplayName); err != nil {
+		return fmt.Errorf("create mailbox %s: %w", u.UPN, err)
+	}
+	prem, err := openOnPremDirectory(l)
+	if err != nil {
+		return err
+	}
+	defer prem.Close()
+	local, _, _ := strings.Cut(u.Mail, "@")
+	u.RecipientType, u.Database = directory.RemoteUserMailbox, ""
+	u.TargetAddress = local + "@" + deploy.CoexistenceDomain(d.Domain)
+	return prem.Add(ctx, u)
 }
 
 func directoryRemove(ctx context.Context, data string, args []string, stdout,

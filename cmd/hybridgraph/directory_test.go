@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hybridgraph/hybridgraph/internal/demo"
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 )
@@ -64,13 +67,16 @@ func TestDirectoryDeletesThroughSync(t *testing.T) {
 	want(cli(t, 0, "directory", "--data", dir, "remove", "dave@contoso.test"),
 		"removed dave@contoso.test from the on-prem directory; its mailbox data stays "+
 			"in EX2013-DB01")
-	out := cli(t, 0, "sync", "--data", dir)
+	out := cli(t, syncExitHeld, "sync", "--data", dir)
 	want(out, "deleted 0, held 1, failed 0")
 	want(out, "dave@contoso.test")
 	want(out, "deletion held: 1 of 4 synced users is more than 10%")
 	if !cloudHas(t, dir, "dave@contoso.test") {
 		t.Fatal("a held deletion removed dave from the cloud")
 	}
+	// A threshold above the run's share lets it through: 1 of 4 is 25%.
+	want(cli(t, syncExitHeld, "sync", "--data", dir, "--delete-threshold", "24.9"),
+		"deletion held: 1 of 4 synced users is more than 24.9%")
 	want(cli(t, 0, "sync", "--data", dir, "--confirm-deletes"), "deleted 1, held 0")
 	if cloudHas(t, dir, "dave@contoso.test") {
 		t.Fatal("a confirmed deletion left dave in the cloud")
@@ -88,10 +94,20 @@ func TestDirectoryDeletesThroughSync(t *testing.T) {
 	if cloudHas(t, dir, "user8@contoso.test") || !cloudHas(t, dir, "user7@contoso.test") {
 		t.Error("after the sync: want user8 gone from the cloud and user7 kept")
 	}
+	// 2 of 10 is 20%: held by default, let through by a 20% threshold.
+	for _, u := range []string{"user6@contoso.test", "user7@contoso.test"} {
+		cli(t, 0, "directory", "remove", "--data", dir, u)
+	}
+	want(cli(t, syncExitHeld, "sync", "--data", dir), "deleted 0, held 2, failed 0")
+	want(cli(t, 0, "sync", "--data", dir, "--delete-threshold", "20"),
+		"deleted 2, held 0, failed 0")
+	if cloudHas(t, dir, "user7@contoso.test") {
+		t.Error("a deletion within --delete-threshold left user7 in the cloud")
+	}
 
 	list := cli(t, 0, "directory", "--data", dir, "list")
 	want(list, "user1@contoso.test   User 1")
-	for _, gone := range []string{"dave@", "user8@"} {
+	for _, gone := range []string{"dave@", "user8@", "user7@"} {
 		if strings.Contains(list, gone) {
 			t.Errorf("list still names %s:\n%s", gone, list)
 		}
@@ -181,5 +197,96 @@ func TestDirectoryRefuses(t *testing.T) {
 					tt.code, tt.stderr)
 			}
 		})
+	}
+}
+
+// startBanner starts the demo on dir and returns its banner once printed
+// and a function that stops it.
+func startBanner(t *testing.T, dir string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- demo.Run(ctx, demo.Options{Data: dir, CloudAddr: "127.0.0.1:0",
+			OnPremAddr: "127.0.0.1:0", CloudSMTPAddr: "127.0.0.1:0", OnPremSMTP: "127.0.0.1:0",
+			DirSyncInterval: time.Hour, Out: out, Log: slog.New(slog.DiscardHandler)})
+	}()
+	stop := func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(),
+		"Press Ctrl-C"); {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("demo stopped: %v\n%s", err, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatal("demo not ready within 60s")
+		}
+	}
+	return out.String(), stop
+}
+
+// TestDemoAfterRemovals removes the seeded users the demo's banner used to
+// hand tokens to, and adds one as a cloud mailbox: the demo still starts,
+// and its banner names the users that are there.
+func TestDemoAfterRemovals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the demo")
+	}
+	dir := t.TempDir()
+	first, stop := startBanner(t, dir)
+	for _, part := range []string{"export ALICE=", "export CAROL=", "EX2013-DB01, no REST"} {
+		if !strings.Contains(first, part) {
+			t.Errorf("first banner lacks %q:\n%s", part, first)
+		}
+	}
+	cli(t, 0, "directory", "--data", dir, "remove", "alice@contoso.test")
+	cli(t, 0, "directory", "--data", dir, "remove", "carol@contoso.test")
+	cli(t, syncExitHeld, "sync", "--data", dir)
+	cli(t, 0, "sync", "--data", dir, "--confirm-deletes")
+	cli(t, 0, "directory", "--data", dir, "add", "--upn", "erin@contoso.test", "--name",
+		"Erin Cloud", "--database", "CLOUD-DB01")
+	cli(t, 0, "sync", "--data", dir)
+	if !cloudHas(t, dir, "erin@contoso.test") {
+		t.Fatal("erin, added as a cloud mailbox, is not in the cloud after sync")
+	}
+	stop()
+
+	second, stop := startBanner(t, dir)
+	defer stop()
+	for _, part := range []string{"export BOB=", "erin@contoso.test", "CLOUD-DB01"} {
+		if !strings.Contains(second, part) {
+			t.Errorf("banner after the removals lacks %q:\n%s", part, second)
+		}
+	}
+	for _, gone := range []string{"alice@", "carol@", "CAROL", "sendMail"} {
+		if strings.Contains(second, gone) {
+			t.Errorf("banner after the removals still names %q:\n%s", gone, second)
+		}
+	}
+
+	// erin's cloud mailbox answers through the gateway.
+	tok := strings.TrimSpace(cli(t, 0, "token", "--data", dir, "--user", "erin@contoso.test"))
+	d, err := deploy.Layout{Dir: dir}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, d.CloudURL+"/v1.0/me/mailFolders/inbox", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("erin's inbox: got %d, want 200", resp.StatusCode)
 	}
 }

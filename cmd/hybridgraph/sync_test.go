@@ -70,21 +70,43 @@ func TestSyncRefuses(t *testing.T) {
 			"--ldap-base", "dc=x"}, "--ldap needs --ldap-bind"},
 		{"no password", []string{"--ldap", "ldap://127.0.0.1:1", "--ldap-bind", "cn=sync",
 			"--ldap-base", "dc=x"}, "$HYBRIDGRAPH_LDAP_PASSWORD, which is empty"},
+		{"not a URL", []string{"--ldap", "notaurl", "--ldap-bind", "cn=sync",
+			"--ldap-base", "dc=x"}, `--ldap "notaurl": want an ldap:// or ldaps:// URL`},
+		{"HTTP URL", []string{"--ldap", "http://dc1", "--ldap-bind", "cn=sync",
+			"--ldap-base", "dc=x"}, `--ldap "http://dc1"`},
+		{"zero threshold", []string{"--delete-threshold", "0"}, `"0" is not a percentage`},
+		{"threshold over 100", []string{"--delete-threshold", "101"}, "at most 100"},
+		{"threshold not a number", []string{"--delete-threshold", "ten"}, `"ten"`},
+		{"unknown flag", []string{"--frobnicate"}, "flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(ldapPasswordEnv, "")
-			if tt.name == "empty bind" {
+			if strings.HasPrefix(tt.name, "empty bind") || strings.Contains(tt.name, "URL") {
 				t.Setenv(ldapPasswordEnv, "secret")
 			}
 			var out, errOut bytes.Buffer
 			args := append([]string{"sync", "--data", t.TempDir()}, tt.args...)
-			if code := run(context.Background(), args, &out, &errOut); code != 2 {
-				t.Errorf("exit status: got %d, want 2", code)
+			if code := run(context.Background(), args, &out, &errOut); code != syncExitUsage {
+				t.Errorf("exit status: got %d, want %d", code, syncExitUsage)
 			}
 			if !strings.Contains(errOut.String(), tt.stderr) {
 				t.Errorf("stderr: got %q, want it to contain %q", errOut.String(), tt.stderr)
 			}
 		})
+	}
+}
+
+// TestSyncCannotRun checks that a sync that cannot reach its data or cloud
+// exits 3, apart from the statuses of a run's outcome.
+func TestSyncCannotRun(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"sync", "--data", t.TempDir() + "/missing"}
+	if code := run(context.Background(), args, &out, &errOut); code != syncExitError {
+		t.Errorf("exit status: got %d, want %d (stderr %q)", code, syncExitError,
+			errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "hybridgraph sync: ") {
+		t.Errorf("stderr: got %q, want the reason", errOut.String())
 	}
 }

@@ -31,7 +31,7 @@ func (s *system) dirSync(ctx context.Context, wg *sync.WaitGroup, l layout,
 		Interval: o.DirSyncInterval,
 		Timeout:  dirsync.DefaultRunTimeout,
 		Client: &dirsync.Client{BaseURL: d.CloudURL, HTTP: &http.Client{},
-			Token: dirsync.AgentToken(s.issuer, app)},
+			Token: dirsync.AgentToken(s.issuer, app), DeleteThreshold: o.DeleteThreshold},
 		Log: s.log, // the loop names its component
 	}
 	ready := make(chan struct{})

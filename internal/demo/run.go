@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/auth"
@@ -17,6 +18,7 @@ import (
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/gateway"
+	"github.com/hybridgraph/hybridgraph/internal/onprem"
 )
 
 // Options configure a demo run.
@@ -28,6 +30,10 @@ type Options struct {
 	Out                       io.Writer // the banner
 	Log                       *slog.Logger
 
+	// DeleteThreshold is the share of synced users the sync loop may delete
+	// in one run before the cloud holds the deletions; 0 means
+	// directory.DefaultDeleteThreshold.
+	DeleteThreshold float64
 	// DirSyncInterval is how often the on-prem server pushes its directory
 	// to the cloud (dirsync.DefaultInterval in the command); it also syncs
 	// once at start, before the banner. 0 runs no sync loop.
@@ -135,16 +141,17 @@ func (ls *listeners) close() {
 	}
 }
 
-// banner prints the URLs, ready tokens and example calls.
+// banner prints the URLs, ready tokens and example calls. It describes the
+// directory as it stands: an admin may have removed or added users since the
+// seed, so the tokens go to the first cloud and first on-prem REST mailbox
+// found, preferring the seeded alice and carol.
 func banner(ctx context.Context, w io.Writer, l layout, d *deploy.Deployment, s *system) error {
-	alice, err := s.token(ctx, "alice@"+d.Domain)
+	users, err := s.cloud.Directory.All(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("banner: %w", err)
 	}
-	carol, err := s.token(ctx, "carol@"+d.Domain)
-	if err != nil {
-		return err
-	}
+	cloudUser := pickUser(users, directory.Cloud, "alice@"+d.Domain, nil)
+	onpremUser := pickUser(users, directory.OnPrem, "carol@"+d.Domain, s.noREST)
 	var app demoApp
 	if b, err := os.ReadFile(l.demoAppFile()); err == nil {
 		_ = json.Unmarshal(b, &app)
@@ -155,36 +162,100 @@ hybridgraph demo is ready (organisation %[1]s, tenant %[2]s)
   cloud   (Graph v1.0)        %[3]s/v1.0
   on-prem (Outlook REST v2.0) %[4]s/api/v2.0   Autodiscover: %[4]s/autodiscover/autodiscover.json
 
-Mailboxes: alice@%[1]s, bob@%[1]s (cloud); carol@%[1]s (on-prem, Exchange 2016 CU23);
-           dave@%[1]s (on-prem, Exchange 2013: no REST)
-
-Tokens (1 hour; more with: hybridgraph token --data %[5]s --user UPN):
-  export ALICE=%[6]s
-  export CAROL=%[7]s
-
-App (client credentials, roles %[8]v): client_id=%[9]s client_secret=%[10]s
-  token endpoint: %[3]s/%[2]s/oauth2/v2.0/token
-
-Try:
-  curl -s -H "Authorization: Bearer $ALICE" '%[3]s/v1.0/me/mailFolders/inbox/messages?$top=3&$select=subject,from'
-  curl -s -H "Authorization: Bearer $CAROL" '%[3]s/v1.0/me/messages?$top=3&$select=subject'
-  curl -s -H "Authorization: Bearer $ALICE" -H 'Content-Type: application/json' \
-       -d '{"message":{"subject":"Hello Carol","body":{"contentType":"text","content":"Across premises."},"toRecipients":[{"emailAddress":{"address":"carol@%[1]s"}}]}}' \
-       '%[3]s/v1.0/me/sendMail'
-
-Press Ctrl-C to stop.
-`, d.Domain, d.TenantID, d.CloudURL, d.OnPremURL, l.Dir, alice, carol, DemoRoles,
-		app.ClientID, app.Secret)
+Mailboxes:
+`, d.Domain, d.TenantID, d.CloudURL, d.OnPremURL)
+	for _, u := range users {
+		if u.Database == "" && u.Premises == directory.Cloud {
+			continue
+		}
+		note := ""
+		if u.Premises == directory.OnPrem && s.noREST(u.Database) {
+			note = ", no REST"
+		}
+		fmt.Fprintf(w, "  %-28s %-7s %s%s\n", u.UPN, premisesName(u.Premises), u.Database, note)
+	}
+	if len(users) == 0 {
+		fmt.Fprintln(w, "  (none: add one with hybridgraph directory --data "+l.Dir+" add)")
+	}
+	fmt.Fprintf(w, "\nTokens (1 hour; more with: hybridgraph token --data %s --user UPN):\n", l.Dir)
+	var vars []string
+	for _, u := range []*directory.User{cloudUser, onpremUser} {
+		if u == nil {
+			continue
+		}
+		tok, err := s.token(u)
+		if err != nil {
+			return err
+		}
+		v := shellName(u.UPN)
+		vars = append(vars, v)
+		fmt.Fprintf(w, "  export %s=%s\n", v, tok)
+	}
+	fmt.Fprintf(w, `
+App (client credentials, roles %[1]v): client_id=%[2]s client_secret=%[3]s
+  token endpoint: %[4]s/%[5]s/oauth2/v2.0/token
+`, DemoRoles, app.ClientID, app.Secret, d.CloudURL, d.TenantID)
+	if len(vars) > 0 {
+		fmt.Fprintf(w, "\nTry:\n")
+		fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s\" '%s/v1.0/me/mailFolders/inbox/messages?$top=3&$select=subject,from'\n", vars[0], d.CloudURL)
+		if len(vars) > 1 {
+			fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s\" '%s/v1.0/me/messages?$top=3&$select=subject'\n", vars[1], d.CloudURL)
+			fmt.Fprintf(w, `  curl -s -H "Authorization: Bearer $%s" -H 'Content-Type: application/json' \
+       -d '{"message":{"subject":"Hello","body":{"contentType":"text","content":"Across premises."},"toRecipients":[{"emailAddress":{"address":"%s"}}]}}' \
+       '%s/v1.0/me/sendMail'
+`, vars[0], onpremUser.Mail, d.CloudURL)
+		}
+	}
+	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n")
 	return nil
 }
 
-// token mints a one-hour delegated token for the banner.
-func (s *system) token(ctx context.Context, upn string) (string, error) {
-	u, err := s.cloud.Directory.Lookup(ctx, upn)
-	if err != nil {
-		return "", fmt.Errorf("banner token for %s: %w", upn, err)
+// pickUser returns the user named prefer if it has a mailbox on p, else the
+// first such user (skipping databases skip says cannot serve REST), or nil.
+func pickUser(users []directory.User, p directory.Premises, prefer string, skip func(string) bool) *directory.User {
+	var first *directory.User
+	for i := range users {
+		u := &users[i]
+		if u.Premises != p || u.Database == "" || (skip != nil && skip(u.Database)) {
+			continue
+		}
+		if strings.EqualFold(u.UPN, prefer) {
+			return u
+		}
+		if first == nil {
+			first = u
+		}
 	}
-	return s.issuer.DelegatedToken(userOf(u), []string{"Mail.ReadWrite", "Mail.Send"}, time.Hour)
+	return first
+}
+
+func premisesName(p directory.Premises) string {
+	if p == directory.OnPrem {
+		return "on-prem"
+	}
+	return string(p)
+}
+
+// shellName makes a shell variable name from a UPN's local part: ALICE.
+func shellName(upn string) string {
+	local, _, _ := strings.Cut(upn, "@")
+	var b strings.Builder
+	for _, r := range strings.ToUpper(local) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9' && b.Len() > 0) {
+			b.WriteRune(r)
+		} else if b.Len() > 0 {
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "TOKEN"
+	}
+	return b.String()
+}
+
+// token mints a one-hour delegated token for the banner.
+func (s *system) token(u *directory.User) (string, error) {
+	return s.issuer.DelegatedToken(userOf(*u), []string{"Mail.ReadWrite", "Mail.Send"}, time.Hour)
 }
 
 func userOf(u directory.User) auth.User {
@@ -195,4 +266,19 @@ func serveHTTP(srv *http.Server, ln net.Listener, log *slog.Logger) {
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("http server stopped", "addr", ln.Addr().String(), "err", err)
 	}
+}
+
+// noREST reports whether the on-prem database db is on a server without the
+// REST endpoint (or unknown to the topology), so the banner hands no token for
+// it and says so.
+func (s *system) noREST(db string) bool {
+	if s.topo == nil {
+		return false
+	}
+	srv, ok := s.topo.DatabaseServer(db)
+	if !ok {
+		return true
+	}
+	b, err := onprem.ParseBuild(srv.Build)
+	return err != nil || !b.ServesREST()
 }

@@ -140,7 +140,7 @@ func seedUsersAndMail(ctx context.Context, d *deploy.Deployment,
 			// On premises a cloud mailbox is a RemoteUserMailbox aimed at
 			// the coexistence domain.
 			u.RecipientType, u.Database = directory.RemoteUserMailbox, ""
-			u.TargetAddress = su.local + "@contoso.mail.onmicrosoft.test"
+			u.TargetAddress = su.local + "@" + deploy.CoexistenceDomain(d.Domain)
 		}
 		if err := prem.Directory.Put(ctx, u); err != nil {
 			return err

@@ -38,6 +38,8 @@ type system struct {
 	log         *slog.Logger
 	// synced closes after the sync loop's first run; nil without a loop.
 	synced <-chan struct{}
+	// topo is the on-prem topology the on-prem server was started with.
+	topo *onprem.Topology
 }
 
 // start opens both premises and serves them on the listeners.
@@ -115,6 +117,7 @@ func (s *system) onPremHandler(ctx context.Context, l layout, d *deploy.Deployme
 	if err != nil {
 		return nil, err
 	}
+	s.topo = topo
 	u, err := url.Parse(d.OnPremURL)
 	if err != nil {
 		return nil, fmt.Errorf("on-prem URL: %w", err)

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/store"
@@ -105,4 +106,15 @@ func (l Layout) Save(d *Deployment) error {
 		return fmt.Errorf("write deployment: %w", err)
 	}
 	return os.Rename(tmp, l.DeploymentFile())
+}
+
+// CoexistenceDomain is the routing domain of the organisation's cloud
+// mailboxes, which on-prem RemoteUserMailbox entries target: Exchange
+// Online's tenant.mail.onmicrosoft.com, here the domain's first label at
+// mail.onmicrosoft under its top-level domain (contoso.test gives
+// contoso.mail.onmicrosoft.test).
+func CoexistenceDomain(domain string) string {
+	first, _, _ := strings.Cut(domain, ".")
+	tld := domain[strings.LastIndex(domain, ".")+1:]
+	return first + ".mail.onmicrosoft." + tld
 }

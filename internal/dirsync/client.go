@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -22,6 +24,10 @@ type Client struct {
 	// Token returns an app access token holding the DirectorySync role.
 	Token func(ctx context.Context) (string, error)
 	HTTP  *http.Client
+	// DeleteThreshold is the share of synced users (above 0, at most 1)
+	// whose deletion in one run is held until confirmed; 0 leaves it to the
+	// cloud's default, directory.DefaultDeleteThreshold.
+	DeleteThreshold float64
 }
 
 // Push sends one batch and returns the cloud's summary of the run.
@@ -31,9 +37,16 @@ func (c *Client) Push(ctx context.Context, b directory.Batch, confirmDeletes boo
 	if err != nil {
 		return directory.Summary{}, fmt.Errorf("encode batch: %w", err)
 	}
-	u := c.BaseURL + Path
+	q := url.Values{}
 	if confirmDeletes {
-		u += "?confirmDeletes=true"
+		q.Set("confirmDeletes", "true")
+	}
+	if c.DeleteThreshold > 0 {
+		q.Set("deleteThreshold", strconv.FormatFloat(c.DeleteThreshold*100, 'f', -1, 64))
+	}
+	u := c.BaseURL + Path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
 	}
 	var sum directory.Summary
 	err = c.do(ctx, http.MethodPost, u, body, &sum)

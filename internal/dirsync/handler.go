@@ -3,7 +3,9 @@ package dirsync
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -100,6 +102,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	return json.NewEncoder(w).Encode(sum)
 }
 
+// ParseThreshold reads a deletion threshold given as a percentage of the
+// synced users, such as "10" or "2.5", and returns it as a share.
+func ParseThreshold(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || v <= 0 || v > 100 {
+		return 0, fmt.Errorf("%q is not a percentage above 0 and at most 100", s)
+	}
+	return v / 100, nil
+}
+
 func (h *Handler) decode(r *http.Request) (directory.Batch, directory.SyncOptions, error) {
 	opts := h.Options
 	if c := r.URL.Query().Get("confirmDeletes"); c != "" {
@@ -109,6 +121,14 @@ func (h *Handler) decode(r *http.Request) (directory.Batch, directory.SyncOption
 				"BadRequest", "confirmDeletes must be true or false.")
 		}
 		opts.ConfirmDeletes = v
+	}
+	if t := r.URL.Query().Get("deleteThreshold"); t != "" {
+		share, err := ParseThreshold(t)
+		if err != nil {
+			return directory.Batch{}, opts, httpserver.Errorf(http.StatusBadRequest,
+				"BadRequest", "deleteThreshold: %v.", err)
+		}
+		opts.DeleteThreshold = share
 	}
 	body, err := httpserver.ReadBody(r)
 	if err != nil {
