@@ -82,6 +82,16 @@ func TestHandlerAuthorises(t *testing.T) {
 		{"invalid entry", f.appToken(t, role), http.MethodPost,
 			`{"upserts":[{"immutableId":"x"}]}`, http.StatusOK},
 		{"empty batch", f.appToken(t, role), http.MethodPost, `{}`, http.StatusOK},
+		{"threshold", f.appToken(t, role), http.MethodPost + " ?deleteThreshold=25", `{}`,
+			http.StatusOK},
+		{"threshold 0", f.appToken(t, role), http.MethodPost + " ?deleteThreshold=0", `{}`,
+			http.StatusBadRequest},
+		{"threshold above 100", f.appToken(t, role),
+			http.MethodPost + " ?deleteThreshold=100.5", `{}`, http.StatusBadRequest},
+		{"threshold NaN", f.appToken(t, role), http.MethodPost + " ?deleteThreshold=NaN",
+			`{}`, http.StatusBadRequest},
+		{"confirm not a bool", f.appToken(t, role), http.MethodPost + " ?confirmDeletes=yes",
+			`{}`, http.StatusBadRequest},
 		// Batches are larger than Graph's 4 MB request limit; the intake's
 		// own limit holds.
 		{"batch above 4 MB", f.appToken(t, role), http.MethodPost,
@@ -92,7 +102,8 @@ func TestHandlerAuthorises(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest(tt.method, f.srv.URL+Path, strings.NewReader(tt.body))
+			method, query, _ := strings.Cut(tt.method, " ")
+			req, _ := http.NewRequest(method, f.srv.URL+Path+query, strings.NewReader(tt.body))
 			if tt.token != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.token)
 			}
