@@ -97,7 +97,7 @@ func check(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.samples, "samples", readiness.DefaultSamples,
 		"requests that sample the namespace's front ends")
 	fs.StringVar(&f.url, "url", "", "on-prem client namespace URL "+
-		"(default: the data dir's, or the connector's discovery endpoint's host)")
+		"(default: the data dir's; with --config, the host Autodiscover answers with)")
 	fs.StringVar(&f.adURL, "autodiscover-url", "", "Autodiscover base URL (default: --url)")
 	fs.StringVar(&f.user, "user", "", "on-prem mailbox to probe (default: from the topology)")
 	if err := parse(fs, args, stderr); err != nil {
@@ -145,6 +145,9 @@ type checked struct {
 	d                          *deploy.Deployment
 	keyDir                     string
 	cloudURL, onPremURL, adURL string
+	// namespaceFromAutodiscover: onPremURL is the discovery endpoint's
+	// origin, and the client namespace is what Autodiscover answers.
+	namespaceFromAutodiscover bool
 }
 
 // collectOrLoad reads the saved collection, or collects from the
@@ -167,6 +170,7 @@ func collectOrLoad(ctx context.Context, f checkFlags) (*readiness.Collection, er
 	}
 	if f.url != "" {
 		dep.onPremURL = f.url
+		dep.namespaceFromAutodiscover = false
 	}
 	if f.adURL != "" {
 		dep.adURL = f.adURL
@@ -191,9 +195,10 @@ func fromData(dir string) (checked, error) {
 
 // fromConfig is the deployment a serve configuration describes: the
 // organisation and keys of its data directory, its public URL as the
-// cloud, and the on-prem organisation behind one enabled connector, whose
-// discovery endpoint's host is taken as the client namespace too (as in
-// the demo and in a single-namespace Exchange) unless --url names it.
+// cloud, and the on-prem organisation behind one enabled connector, asked
+// at its discovery endpoint; the client namespace is the host Autodiscover
+// answers with (the discovery host itself in a single-namespace Exchange)
+// unless --url names it.
 func fromConfig(path, name string) (checked, error) {
 	c, err := config.Load(path)
 	if err != nil {
@@ -218,7 +223,7 @@ func fromConfig(path, name string) (checked, error) {
 		keyDir = l.KeyDir()
 	}
 	return checked{d: d, keyDir: keyDir, cloudURL: strings.TrimSuffix(c.PublicURL, "/"),
-		onPremURL: origin, adURL: origin}, nil
+		onPremURL: origin, adURL: origin, namespaceFromAutodiscover: true}, nil
 }
 
 // pickConnector is the enabled connector called name, or the only enabled
@@ -263,8 +268,9 @@ func (dep checked) target(f checkFlags) (readiness.Target, error) {
 	d := dep.d
 	iss := &auth.Issuer{Key: key, TenantID: d.TenantID, BaseURL: d.CloudURL}
 	return readiness.Target{
-		URL: dep.onPremURL, AutodiscoverURL: dep.adURL, Email: f.user,
-		Caller: "admin@" + d.Domain, Resolver: f.resolver, Samples: f.samples,
+		URL: dep.onPremURL, AutodiscoverURL: dep.adURL, Email: f.user, Domain: d.Domain,
+		NamespaceFromAutodiscover: dep.namespaceFromAutodiscover,
+		Caller:                    "admin@" + d.Domain, Resolver: f.resolver, Samples: f.samples,
 		Token: func(upn, host string) (string, error) {
 			// Reading one message is all the OAuth check does.
 			return iss.S2SToken(upn, host, []string{"Mail.Read"}, checkTokenTTL)

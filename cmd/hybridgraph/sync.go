@@ -180,7 +180,7 @@ func (t *threshold) Set(s string) error {
 func thresholdFlag(fs *flag.FlagSet) *threshold {
 	t := &threshold{}
 	fs.Var(t, "delete-threshold", "hold a run's deletions when they exceed this `percent` "+
-		"of the synced users (above 0, at most 100)")
+		"of the synced users (above 0, at most 100; default "+t.String()+")")
 	return t
 }
 

@@ -3,6 +3,7 @@ package readiness
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,6 +196,14 @@ func checkR4(c *Collection) Result {
 		}
 		counts[key]++
 	}
+	// Most answers first, then by name, so that a report does not depend
+	// on which front end the balancer happened to pick first.
+	slices.SortFunc(order, func(a, b string) int {
+		if d := counts[b] - counts[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
 	for _, k := range order {
 		name, ver, _ := strings.Cut(k, " ")
 		b, err := onprem.ParseBuild(ver)

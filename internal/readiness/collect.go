@@ -36,9 +36,19 @@ type Target struct {
 	URL string
 	// AutodiscoverURL is where Autodiscover is asked; default URL.
 	AutodiscoverURL string
-	// Namespace and AutodiscoverHost are the names to look up in DNS;
-	// by default the hosts of URL and AutodiscoverURL.
+	// Namespace and AutodiscoverHost are the names to look up in DNS; by
+	// default the host of URL, and autodiscover.<Domain> (the name clients
+	// and the cloud find Autodiscover by) or, without Domain, the host of
+	// AutodiscoverURL.
 	Namespace, AutodiscoverHost string
+	// Domain is the organisation's SMTP domain, e.g. contoso.com.
+	Domain string
+	// NamespaceFromAutodiscover takes the client namespace from
+	// Autodiscover's answer when it names another host than URL: URL is
+	// then only where Autodiscover and the admin topology are asked (a
+	// configuration that names its discovery endpoint but not the
+	// namespace).
+	NamespaceFromAutodiscover bool
 	// Email is the on-prem mailbox to discover and read. Empty: the first
 	// mailbox on a REST-capable server of the admin topology.
 	Email string
@@ -85,13 +95,19 @@ func Collect(ctx context.Context, t Target) (*Collection, error) {
 	if c.Email == "" {
 		c.Email = probeMailbox(c.Topology)
 	}
+	if c.Email != "" {
+		c.Autodiscover = p.autodiscover(ctx, c.Email)
+	}
+	if ns := answeredOrigin(c.Autodiscover); t.NamespaceFromAutodiscover && ns != nil &&
+		!strings.EqualFold(ns.Hostname(), t.Namespace) {
+		t.URL, t.Namespace = ns.Scheme+"://"+ns.Host, ns.Hostname()
+		c.URL, c.Namespace = t.URL, t.Namespace
+		p = prober{t: t}
+	}
 	c.Samples = p.samples(ctx)
 	c.DNS = append(c.DNS, p.lookup(ctx, t.Namespace))
 	if !strings.EqualFold(t.AutodiscoverHost, t.Namespace) {
 		c.DNS = append(c.DNS, p.lookup(ctx, t.AutodiscoverHost))
-	}
-	if c.Email != "" {
-		c.Autodiscover = p.autodiscover(ctx, c.Email)
 	}
 	// Test-HMAEAS sends exactly this: a bearer scheme with no token
 	// (exchange-hybrid.md §3.4).
@@ -117,6 +133,9 @@ func (t Target) withDefaults() (Target, error) {
 	}
 	if t.Namespace == "" {
 		t.Namespace = u.Hostname()
+	}
+	if t.AutodiscoverHost == "" && t.Domain != "" {
+		t.AutodiscoverHost = "autodiscover." + strings.ToLower(t.Domain)
 	}
 	if t.AutodiscoverHost == "" {
 		t.AutodiscoverHost = a.Hostname()
@@ -300,6 +319,23 @@ func (p prober) autodiscover(ctx context.Context, email string) Probe {
 	u := p.t.AutodiscoverURL + "/autodiscover/autodiscover.json?Email=" +
 		url.QueryEscape(email) + "&Protocol=Rest"
 	return p.get(ctx, u, "", MaxProbeBody)
+}
+
+// answeredOrigin is the origin of the URL in a successful Autodiscover
+// answer, or nil.
+func answeredOrigin(a Probe) *url.URL {
+	if a.Error != "" || a.Status != http.StatusOK {
+		return nil
+	}
+	var ans struct{ URL string }
+	if json.Unmarshal([]byte(a.Body), &ans) != nil {
+		return nil
+	}
+	u, err := url.Parse(ans.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}
 }
 
 // oauth reads one message of the mailbox with a server-to-server token.

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -547,4 +548,75 @@ func dnsServer(t *testing.T, names map[string]string) string {
 		}
 	})
 	return pc.LocalAddr().String()
+}
+
+// TestCollectNames checks which names R5 looks up: the client namespace
+// and autodiscover.<domain>, whatever URL Autodiscover is asked at; and
+// that a check that knows only the discovery endpoint takes the client
+// namespace from Autodiscover's answer.
+func TestCollectNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a demo deployment")
+	}
+	r := scenario(t, seeded(t), healthyTopology, nil)
+	resolver := dnsServer(t, map[string]string{"autodiscover.contoso.test.": "203.0.113.5",
+		"localhost.": "203.0.113.6"})
+	hosts := func(c *readiness.Collection) []string {
+		var hs []string
+		for _, l := range c.DNS {
+			hs = append(hs, l.Host)
+		}
+		return hs
+	}
+
+	// Asked at the namespace itself, with the organisation's domain.
+	target := r.target(t)
+	target.Domain, target.Resolver = "contoso.test", resolver
+	c, err := readiness.Collect(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hosts(c), []string{"127.0.0.1", "autodiscover.contoso.test"}; !slices.Equal(got, want) {
+		t.Errorf("looked up %q, want %q", got, want)
+	}
+	rep := readiness.Analyse(c)
+	if got := statusOf(rep, "R5"); got != readiness.Warn {
+		t.Errorf("R5: got %s, want WARN (an IP address namespace)", got)
+	}
+
+	// Only the discovery endpoint known, by another name (localhost):
+	// the namespace is what Autodiscover answers (127.0.0.1).
+	u, _ := url.Parse(r.d.OnPremURL)
+	target = r.target(t)
+	target.URL = "http://localhost:" + u.Port()
+	// The S2S audience is the namespace, so the topology read at the
+	// discovery host is refused: name the mailbox.
+	target.Email = "carol@contoso.test"
+	target.Domain, target.Resolver, target.NamespaceFromAutodiscover = "contoso.test",
+		resolver, true
+	c, err = readiness.Collect(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.URL != r.d.OnPremURL || c.Namespace != "127.0.0.1" {
+		t.Errorf("namespace: got %s (%s), want %s from Autodiscover", c.URL, c.Namespace,
+			r.d.OnPremURL)
+	}
+	if got, want := hosts(c), []string{"127.0.0.1", "autodiscover.contoso.test"}; !slices.Equal(got, want) {
+		t.Errorf("looked up %q, want %q", got, want)
+	}
+	if c.Challenge.URL == "" || !strings.HasPrefix(c.Challenge.URL, r.d.OnPremURL) {
+		t.Errorf("/api probed at %q, want the answered namespace %s", c.Challenge.URL,
+			r.d.OnPremURL)
+	}
+
+	// Without following, a discovery host that is not the namespace fails R5.
+	target.NamespaceFromAutodiscover = false
+	c, err = readiness.Collect(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statusOf(readiness.Analyse(c), "R5"); got != readiness.Fail {
+		t.Errorf("R5 with Autodiscover answering another host: got %s, want FAIL", got)
+	}
 }
