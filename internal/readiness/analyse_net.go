@@ -72,6 +72,25 @@ func checkDiscoveredURL(r *result, c *Collection) {
 	}
 }
 
+// errorCodeOf is ", code X" for a body with an Outlook REST or Graph error
+// code, or "".
+func errorCodeOf(body string) string {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	if json.Unmarshal([]byte(body), &e) != nil || e.Error.Code == "" {
+		return ""
+	}
+	return ", code " + e.Error.Code
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no Content-Type"
+	}
+	return s
+}
+
 // outcome says how a probe ended.
 func outcome(p Probe) string {
 	if p.Error != "" {
@@ -165,10 +184,21 @@ func checkOAuth(c *Collection) Result {
 		r.add(Fail, "no mailbox read: %s, and the token was refused already", p.Skipped)
 	case p.Skipped != "":
 		r.add(Warn, "not checked: %s", p.Skipped)
-	case p.Status == http.StatusOK:
+	case p.Status == http.StatusOK && isJSON(p.Header["Content-Type"]):
 		r.add(Pass, "%s read with an S2S token: HTTP 200", c.Email)
-	default:
+	case p.Status == http.StatusOK:
+		r.add(Fail, "%s read with an S2S token: HTTP 200 with %s, not Outlook REST's JSON "+
+			"(a login page or a proxy's answer?)", c.Email, orNone(p.Header["Content-Type"]))
+	case p.Error != "" || p.Status < http.StatusBadRequest ||
+		p.Status == http.StatusUnauthorized || p.Status == http.StatusForbidden:
+		// Refused, redirected (a proxy's login) or unreachable: the cloud
+		// cannot read the mailbox with its token.
 		r.add(Fail, "%s read with an S2S token: %s", c.Email, refusal(p))
+	default:
+		// The token got past authentication, or never reached it: the read
+		// proves nothing about the trust either way.
+		r.add(Warn, "%s read with an S2S token: %s%s: the token was not refused, but the "+
+			"read proves nothing of the trust", c.Email, outcome(p), errorCodeOf(p.Body))
 	}
 	return r.done("Check the auth server and partner application on Exchange " +
 		"(Get-AuthServer, Get-PartnerApplication) and Test-OAuthConnectivity.")

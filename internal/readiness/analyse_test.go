@@ -66,7 +66,8 @@ func healthy() *Collection {
 			Body: `{"Protocol":"Rest","Url":"https://mail.contoso.com/api"}`},
 		Challenge: Probe{Status: 401, Header: map[string]string{"WWW-Authenticate": "Bearer x"},
 			Cert: &Cert{Subject: "CN=mail.contoso.com", NotAfter: now.AddDate(1, 0, 0)}},
-		OAuth: Probe{Status: 200},
+		OAuth: Probe{Status: 200, Header: map[string]string{
+			"Content-Type": "application/json; odata.metadata=minimal"}},
 	}
 }
 
@@ -116,6 +117,25 @@ func TestAnalyse(t *testing.T) {
 		}, map[string]Status{"R5": Fail}},
 		{"oauth refused", func(c *Collection) { c.OAuth = Probe{Status: 401} },
 			map[string]Status{"OAuth": Fail}},
+		{"oauth forbidden", func(c *Collection) { c.OAuth = Probe{Status: 403} },
+			map[string]Status{"OAuth": Fail}},
+		{"oauth login page", func(c *Collection) {
+			c.OAuth.Header["Content-Type"] = "text/html; charset=utf-8"
+		}, map[string]Status{"OAuth": Fail}},
+		{"oauth redirected", func(c *Collection) {
+			c.OAuth = Probe{Status: 302, Header: map[string]string{"Location": "/adfs/ls"}}
+		}, map[string]Status{"OAuth": Fail}},
+		{"oauth unreachable", func(c *Collection) {
+			c.OAuth = Probe{Error: "connection refused"}
+		}, map[string]Status{"OAuth": Fail}},
+		// A mailbox without REST (or a server error) answers after the token
+		// was accepted: nothing is learnt of the trust.
+		{"oauth mailbox without REST", func(c *Collection) {
+			c.OAuth = Probe{Status: 404,
+				Body: `{"error":{"code":"MailboxNotEnabledForRESTAPI","message":"x"}}`}
+		}, map[string]Status{"OAuth": Warn}},
+		{"oauth server error", func(c *Collection) { c.OAuth = Probe{Status: 503} },
+			map[string]Status{"OAuth": Warn}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := healthy()

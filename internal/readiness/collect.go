@@ -351,7 +351,18 @@ func (p prober) oauth(ctx context.Context, email string) Probe {
 	if err != nil {
 		return Probe{URL: u, At: p.t.Now().UTC(), Error: "mint token: " + err.Error()}
 	}
-	return p.get(ctx, u, "Bearer "+tok, 0)
+	// An error answer's body says why (Outlook REST's error code); a
+	// mailbox's messages are not kept.
+	pr := p.get(ctx, u, "Bearer "+tok, MaxProbeBody)
+	if pr.Status == http.StatusOK && isJSON(pr.Header["Content-Type"]) {
+		pr.Body = ""
+	}
+	return pr
+}
+
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/json")
 }
 
 // maxTopology bounds the admin topology read: 8 MiB, some 50,000
