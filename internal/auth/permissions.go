@@ -149,6 +149,18 @@ func Require(p *Principal, perm Permission) error {
 	return accessDenied()
 }
 
+// RequireDirectory is Require for directory objects (users, the
+// organisation), whose refusal Graph words in the directory's terms:
+// 403 Authorization_RequestDenied, "Insufficient privileges to complete
+// the operation." (the mailbox APIs answer ErrorAccessDenied).
+func RequireDirectory(p *Principal, perm Permission) error {
+	if err := Require(p, perm); err != nil {
+		return httpserver.Errorf(http.StatusForbidden, "Authorization_RequestDenied",
+			"Insufficient privileges to complete the operation.")
+	}
+	return nil
+}
+
 // CanAccess checks that p may use perm on the mailbox of the user whose
 // object id is target. Apps act tenant-wide, so only Require applies to
 // them. A delegated caller reaches its own mailbox, and another user's only

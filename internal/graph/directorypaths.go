@@ -37,7 +37,7 @@ func (s *Server) userRelationship(r *http.Request, p *auth.Principal, version st
 	if p.Delegated && p.UserObjectID == u.ObjectID {
 		perm = auth.ProfileRead
 	}
-	if err := auth.Require(p, perm); err != nil {
+	if err := auth.RequireDirectory(p, perm); err != nil {
 		return err
 	}
 	name := rest[0].Name

@@ -288,7 +288,7 @@ func TestUserRelationships(t *testing.T) {
 		{tok, "/v1.0/me/manager", "Request_ResourceNotFound", 404},
 		{tok, "/v1.0/users/carol@contoso.test/memberOf", "NotImplemented", 501},
 		{tok, "/v1.0/users('bob@contoso.test')/directReports", "NotImplemented", 501},
-		{mailOnly, "/v1.0/users/carol@contoso.test/manager", "ErrorAccessDenied", 403},
+		{mailOnly, "/v1.0/users/carol@contoso.test/manager", "Authorization_RequestDenied", 403},
 		{tok, "/v1.0/beta/users/carol@contoso.test/manager", "BadRequest", 400},
 		{tok, "/v1.0/users/alice@contoso.test/onenote", "BadRequest", 400},
 	} {

@@ -111,7 +111,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	if p.Delegated && p.UserObjectID == u.ObjectID {
 		perm = auth.ProfileRead
 	}
-	if err := auth.Require(p, perm); err != nil {
+	if err := auth.RequireDirectory(p, perm); err != nil {
 		return err
 	}
 	q, err := selectOnly(r.URL.Query(), schema.User, "a user")
@@ -150,7 +150,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if err := directoryRead(r, version); err != nil {
 		return err
 	}
-	if err := auth.Require(p, auth.UsersRead); err != nil {
+	if err := auth.RequireDirectory(p, auth.UsersRead); err != nil {
 		return err
 	}
 	v := r.URL.Query()
@@ -230,7 +230,7 @@ func (s *Server) countUsersSegment(w http.ResponseWriter, r *http.Request, p *au
 	if err := directoryRead(r, version); err != nil {
 		return err
 	}
-	if err := auth.Require(p, auth.UsersRead); err != nil {
+	if err := auth.RequireDirectory(p, auth.UsersRead); err != nil {
 		return err
 	}
 	if !eventual(r) {
@@ -269,7 +269,7 @@ func (s *Server) organization(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if err := directoryRead(r, version); err != nil {
 		return err
 	}
-	if err := auth.Require(p, auth.OrganizationRead); err != nil {
+	if err := auth.RequireDirectory(p, auth.OrganizationRead); err != nil {
 		return err
 	}
 	q, err := selectOnly(r.URL.Query(), schema.Organization, "the organization")
@@ -352,6 +352,9 @@ func userDocument(u directory.User, proxy []string, basic bool) []byte {
 		"userPrincipalName": u.UPN, "onPremisesSyncEnabled": syncEnabled(u.SyncEnabled),
 		"onPremisesImmutableId": immutable, "onPremisesLastSyncDateTime": timeOrNull(u.LastSync),
 		"proxyAddresses": proxy,
+		"businessPhones": []string{}, "givenName": nil, "jobTitle": nil, "mobilePhone": nil,
+		"officeLocation": nil, "preferredLanguage": nil, "surname": nil,
+		"accountEnabled": true, "mailNickname": nickname(u.Mail), "userType": "Member",
 	}
 	if basic {
 		for k, v := range m {
@@ -367,6 +370,16 @@ func userDocument(u directory.User, proxy []string, basic bool) []byte {
 	}
 	doc, _ := json.Marshal(m)
 	return doc
+}
+
+// nickname is the Exchange alias Graph shows as mailNickname: the local
+// part of the primary address.
+func nickname(mail string) any {
+	local, _, ok := strings.Cut(mail, "@")
+	if !ok || local == "" {
+		return nil
+	}
+	return local
 }
 
 // proxyAddresses is Exchange's form of a user's addresses: "SMTP:" and the

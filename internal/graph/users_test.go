@@ -109,7 +109,16 @@ func TestGetUser(t *testing.T) {
 		{"me", me, "/v1.0/me", 200, map[string]any{
 			"@odata.context": "https://graph.test/v1.0/$metadata#users/$entity",
 			"id":             "a1", "displayName": "Alice Adams", "mail": "alice@contoso.test",
-			"userPrincipalName": "alice@contoso.test"}},
+			"userPrincipalName": "alice@contoso.test", "businessPhones": []any{},
+			"givenName": nil, "jobTitle": nil, "mobilePhone": nil, "officeLocation": nil,
+			"preferredLanguage": nil, "surname": nil}},
+		{"me standard properties", me, "/v1.0/me?$select=givenName,surname,jobTitle," +
+			"businessPhones,accountEnabled,mailNickname,userType", 200, map[string]any{
+			"@odata.context": "https://graph.test/v1.0/$metadata#users(givenName,surname," +
+				"jobTitle,businessPhones,accountEnabled,mailNickname,userType)/$entity",
+			"id": nil, "givenName": nil, "surname": nil, "jobTitle": nil,
+			"businessPhones": []any{}, "accountEnabled": true, "mailNickname": "alice",
+			"userType": "Member"}},
 		{"me onPremises", me,
 			"/v1.0/me?$select=id,onPremisesSyncEnabled,onPremisesLastSyncDateTime", 200,
 			map[string]any{"@odata.context": "https://graph.test/v1.0/$metadata#users(" +
@@ -182,8 +191,10 @@ func TestListUsers(t *testing.T) {
 			}
 		})
 	}
-	if status, _ := f.get(t, f.delegated(t, "User.Read"), "/v1.0/users"); status != 403 {
-		t.Errorf("list with User.Read: got %d, want 403", status)
+	if status, body := f.get(t, f.delegated(t, "User.Read"), "/v1.0/users"); status != 403 ||
+		body["error"].(map[string]any)["code"] != "Authorization_RequestDenied" {
+		t.Errorf("list with User.Read: got %d %v, want 403 Authorization_RequestDenied",
+			status, body)
 	}
 	status, body := f.get(t, tok, "/v1.0/users?"+url.PathEscape("$filter=city eq 'x'"))
 	if status != 400 {

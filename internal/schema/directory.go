@@ -10,9 +10,26 @@ var User = (&StructType{
 	Graph: "user", Table: "users",
 	Props: []*Property{
 		{Graph: "id", Kind: String, ReadOnly: true},
+		// Graph's default set, in its order. The directory keeps no phones,
+		// names apart from displayName, titles, offices or languages: they
+		// are null (businessPhones empty), as Graph answers for a user
+		// whose directory entry lacks them.
+		{Graph: "businessPhones", Kind: String, Collection: true, ReadOnly: true},
 		{Graph: "displayName", Kind: String},
+		{Graph: "givenName", Kind: String, ReadOnly: true},
+		{Graph: "jobTitle", Kind: String, ReadOnly: true},
 		{Graph: "mail", Kind: String},
+		{Graph: "mobilePhone", Kind: String, ReadOnly: true},
+		{Graph: "officeLocation", Kind: String, ReadOnly: true},
+		{Graph: "preferredLanguage", Kind: String, ReadOnly: true},
+		{Graph: "surname", Kind: String, ReadOnly: true},
 		{Graph: "userPrincipalName", Kind: String},
+		// accountEnabled (every entry here signs in), mailNickname (the
+		// Exchange alias: the primary address's local part) and userType
+		// (Member) come only with $select, as in Graph.
+		{Graph: "accountEnabled", Kind: Bool, ReadOnly: true, SelectOnly: true},
+		{Graph: "mailNickname", Kind: String, ReadOnly: true, SelectOnly: true},
+		{Graph: "userType", Kind: String, ReadOnly: true, SelectOnly: true},
 		{Graph: "onPremisesSyncEnabled", Kind: Bool, ReadOnly: true, SelectOnly: true},
 		{Graph: "onPremisesImmutableId", Kind: String, SelectOnly: true},
 		{Graph: "onPremisesLastSyncDateTime", Kind: DateTimeOffset, ReadOnly: true,
