@@ -82,8 +82,10 @@ func TestApplyCollision(t *testing.T) {
 	if got, want := counts(s), [5]int{0, 0, 0, 0, 1}; got != want {
 		t.Errorf("collision: got %v, want %v", got, want)
 	}
-	if len(s.Problems) != 1 || s.Problems[0].ImmutableID != "imm9" {
-		t.Errorf("collision problems: got %+v, want one for imm9", s.Problems)
+	if len(s.Problems) != 1 || s.Problems[0].ImmutableID != "imm9" ||
+		s.Problems[0].Reason != "collision: address u1@contoso.test held by u1@contoso.test" {
+		t.Errorf("collision problems: got %+v, want one for imm9 naming the address",
+			s.Problems)
 	}
 	u1, _ := d.Lookup(ctx, "u1@contoso.test")
 	if u1.ImmutableID != "imm1" || u1.DisplayName != "User 1" {

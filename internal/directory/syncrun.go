@@ -78,7 +78,7 @@ func (r *syncRun) match(ctx context.Context, su SourceUser) (cur *User, reason s
 		if cur != nil && h.ObjectID == cur.ObjectID {
 			continue
 		}
-		return nil, "collision: UPN or address held by " + holderName(h), nil
+		return nil, "collision: " + shared(su, h) + " held by " + holderName(h), nil
 	}
 	self := ""
 	if cur != nil {
@@ -92,6 +92,19 @@ func (r *syncRun) match(ctx context.Context, su SourceUser) (cur *User, reason s
 		return nil, fmt.Sprintf("collision: address %s held by %s", addr, upn), nil
 	}
 	return cur, "", nil
+}
+
+// shared names what su shares with the holder h: "UPN x" or "address x".
+func shared(su SourceUser, h User) string {
+	for _, v := range []string{su.UPN, su.Mail} {
+		if v != "" && (strings.EqualFold(v, h.UPN) || strings.EqualFold(v, h.Mail)) {
+			if strings.EqualFold(v, su.UPN) {
+				return "UPN " + v
+			}
+			return "address " + v
+		}
+	}
+	return "UPN or address"
 }
 
 func (r *syncRun) upsert(ctx context.Context, su SourceUser) error {
