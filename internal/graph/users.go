@@ -21,8 +21,9 @@ import (
 )
 
 // userLimits are Graph's paging of users: 100 by default, at most 999
-// (user-list, "$top ... 1 and 999").
-var userLimits = odata.Limits{DefaultTop: 100, MaxTop: 999}
+// (user-list, "$top ... 1 and 999"), linked by $skiptoken; $skip is
+// refused, as Graph refuses it on users.
+var userLimits = odata.Limits{DefaultTop: 100, MaxTop: 999, SkipTokenPaging: true}
 
 // directoryCollection serves the resources that address no user:
 // /users and /organization. handled is false for every other path.

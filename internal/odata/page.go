@@ -41,8 +41,9 @@ func NextLink(reqURL *url.URL, q *Query) string {
 		parts = append(parts, p)
 	}
 	parts = append(parts, optTop+"="+strconv.Itoa(q.Top))
-	if q.Searching() {
-		// A search's pages are linked by $skiptoken (search.go).
+	if q.Searching() || q.skipToken {
+		// A search's pages, and a directory's, are linked by $skiptoken
+		// (search.go, Limits.SkipTokenPaging).
 		parts = append(parts, optSkipToken+"="+encodeSkipToken(q.Skip+q.Top))
 	} else {
 		parts = append(parts, optSkip+"="+strconv.Itoa(q.Skip+q.Top))

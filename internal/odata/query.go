@@ -1,11 +1,13 @@
 package odata
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/hybridgraph/hybridgraph/internal/httpserver"
 	"github.com/hybridgraph/hybridgraph/internal/schema"
 	"github.com/hybridgraph/hybridgraph/internal/store"
 )
@@ -33,6 +35,10 @@ type Limits struct {
 	MaxSkip int
 	// MaxOrderBy caps the number of $orderby keys.
 	MaxOrderBy int
+	// SkipTokenPaging links pages by an opaque $skiptoken and refuses a
+	// client's $skip, as Graph pages directory objects (user-list: "$skip
+	// is not supported"; pages by $skiptoken).
+	SkipTokenPaging bool
 }
 
 // DefaultLimits are the limits of the Graph face.
@@ -92,6 +98,8 @@ type Query struct {
 	Top, Skip int
 	// Count is $count=true: the answer carries @odata.count.
 	Count bool
+	// skipToken: the pages are linked by $skiptoken (Limits.SkipTokenPaging).
+	skipToken bool
 	// Store holds Where/Args/OrderBy/Skip/Top for the store. Store.Top is
 	// Top+1 so that the caller can tell whether another page exists (Page).
 	// The caller fills MailboxID and FolderID.
@@ -208,6 +216,19 @@ func (q *Query) paging(opts map[string]string, lim Limits) error {
 		}
 		q.Top = n
 	}
+	if _, ok := opts[optSkip]; ok && lim.SkipTokenPaging {
+		return httpserver.Errorf(http.StatusBadRequest, "Request_BadRequest",
+			"'$skip' is not supported by the service.")
+	}
+	if tok, ok := opts[optSkipToken]; ok && lim.SkipTokenPaging {
+		n, err := decodeSkipToken(tok, lim.MaxSkip+1)
+		if err != nil {
+			return httpserver.Wrap(err, http.StatusBadRequest, "Request_BadRequest",
+				"Invalid value for query option '$skiptoken'.")
+		}
+		q.Skip = n
+	}
+	q.skipToken = lim.SkipTokenPaging
 	if s, ok := opts[optSkip]; ok {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {

@@ -52,7 +52,7 @@ func (q *Query) Searching() bool { return q.Store.Search != "" }
 func (q *Query) parseSearch(opts map[string]string, t *schema.StructType, lim Limits) error {
 	s, ok := opts[optSearch]
 	if !ok {
-		if _, ok := opts[optSkipToken]; ok {
+		if _, ok := opts[optSkipToken]; ok && !q.skipToken {
 			return badRequest("The query parameter '$skiptoken' is not supported.")
 		}
 		return nil
@@ -81,7 +81,7 @@ func (q *Query) parseSearch(opts map[string]string, t *schema.StructType, lim Li
 	}
 	q.Store.Search = kql
 	if tok, ok := opts[optSkipToken]; ok {
-		n, err := decodeSkipToken(tok)
+		n, err := decodeSkipToken(tok, MaxSearchResults)
 		if err != nil {
 			return httpserver.Wrap(err, http.StatusBadRequest, CodeBadRequest,
 				"Invalid value for query option '$skiptoken'.")
@@ -131,8 +131,8 @@ func encodeSkipToken(n int) string {
 }
 
 // decodeSkipToken reads an offset from encodeSkipToken, which is always
-// inside the results a search may return.
-func decodeSkipToken(tok string) (int, error) {
+// below limit (the results a search may return, the largest skip).
+func decodeSkipToken(tok string, limit int) (int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
 		return 0, errors.Join(errSkipToken, err)
@@ -142,7 +142,7 @@ func decodeSkipToken(tok string) (int, error) {
 		return 0, errSkipToken
 	}
 	n, err := strconv.Atoi(rest)
-	if err != nil || n <= 0 || n >= MaxSearchResults {
+	if err != nil || n <= 0 || n >= limit {
 		return 0, errSkipToken
 	}
 	return n, nil
