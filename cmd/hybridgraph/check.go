@@ -233,12 +233,12 @@ func pickConnector(cs []config.Connector, name string) (config.Connector, error)
 	var enabled []string
 	for _, cn := range cs {
 		if name != "" && cn.Name == name {
-			if !cn.Enabled {
+			if !cn.On() {
 				return cn, fmt.Errorf("connector %q is disabled", name)
 			}
 			return cn, nil
 		}
-		if cn.Enabled {
+		if cn.On() {
 			enabled = append(enabled, cn.Name)
 		}
 	}
@@ -252,7 +252,7 @@ func pickConnector(cs []config.Connector, name string) (config.Connector, error)
 			"--connector", len(enabled), strings.Join(enabled, ", "))
 	}
 	for _, cn := range cs {
-		if cn.Enabled {
+		if cn.On() {
 			return cn, nil
 		}
 	}

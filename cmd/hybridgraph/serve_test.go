@@ -89,6 +89,23 @@ func TestServeRuns(t *testing.T) {
 			&stdout, &stderr)
 	}()
 	waitHealthy(t, "http://"+addr+"/healthz", done)
+	// Its SQLite database is one process's: a second serve, or a demo, on
+	// the same data directory is refused while it runs.
+	var out2, err2 bytes.Buffer
+	if code := run(ctx, []string{"serve", "--config", path}, &out2, &err2); code != 1 ||
+		!strings.Contains(err2.String(), "database "+demo.CloudDB+" is SQLite") ||
+		!strings.Contains(err2.String(), "in use by another hybridgraph server") {
+		t.Errorf("second serve: exit %d, stderr %q; want 1 and the data directory in use",
+			code, err2.String())
+	}
+	err2.Reset()
+	if code := run(ctx, []string{"demo", "--data", dir, "--cloud-addr", "127.0.0.1:0",
+		"--onprem-addr", "127.0.0.1:0", "--cloud-smtp-addr", "127.0.0.1:0",
+		"--onprem-smtp-addr", "127.0.0.1:0"}, &out2, &err2); code != 1 ||
+		!strings.Contains(err2.String(), "in use") {
+		t.Errorf("demo beside serve: exit %d, stderr %q; want 1 and in use", code,
+			err2.String())
+	}
 	resp, err := http.Get("http://" + addr + "/" + d.TenantID +
 		"/v2.0/.well-known/openid-configuration")
 	if err != nil {

@@ -89,9 +89,13 @@ type Connector struct {
 	TargetAddressDomains []string `yaml:"targetAddressDomains"`
 	// DiscoveryEndpoint is the on-premises Autodiscover URL.
 	DiscoveryEndpoint string `yaml:"discoveryEndpoint"`
-	// Enabled turns the connector on; a disabled one routes nothing.
-	Enabled bool `yaml:"enabled"`
+	// Enabled turns the connector on or off; a disabled one routes
+	// nothing. Omitted, it is on, as Exchange's connectors are by default.
+	Enabled *bool `yaml:"enabled"`
 }
+
+// On reports whether the connector routes: Enabled, or not said.
+func (c Connector) On() bool { return c.Enabled == nil || *c.Enabled }
 
 // Limits bound the cost of one request.
 type Limits struct {
@@ -133,7 +137,7 @@ func Parse(b []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty config")
 		}
-		return nil, err
+		return nil, explainYAML(b, err)
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {

@@ -49,7 +49,7 @@ func TestParseValid(t *testing.T) {
 		Connectors: []Connector{{
 			Name: "OnPremisesConnector", TargetAddressDomains: []string{"contoso.test"},
 			DiscoveryEndpoint: "https://mail.contoso.test/autodiscover/autodiscover.svc",
-			Enabled:           true,
+			Enabled:           new(true),
 		}},
 		Limits: Limits{ProxyTimeout: 15 * time.Second, MaxTop: DefaultMaxTop},
 		SMTP:   SMTP{Listen: "127.0.0.1:5025", SmartHost: "mail.contoso.test:25"},
@@ -65,11 +65,24 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, old, new, want string
 	}{
-		{"unknown field", "listen:", "listne:", "field listne not found"},
-		{"unknown nested field", "    dsn:", "    dns:", "field dns not found"},
-		{"wrong type", "proxyTimeout: 15s", "proxyTimeout: [1]", "cannot unmarshal"},
-		{"bad duration", "proxyTimeout: 15s", "proxyTimeout: soon", "cannot unmarshal"},
-		{"wrong type enabled", "enabled: true", "enabled: maybe", "cannot unmarshal"},
+		{"unknown field", "listen:", "listne:", "listne: unknown field (line 5)"},
+		{"unknown nested field", "    dsn:", "    dns:", "databases[1].dns: unknown field (line 11)"},
+		{"wrong type", "proxyTimeout: 15s", "proxyTimeout: [1]",
+			"limits.proxyTimeout: want a duration such as 30s or 2m, got a list (line 18)"},
+		{"bad duration", "proxyTimeout: 15s", "proxyTimeout: soon",
+			`limits.proxyTimeout: want a duration such as 30s or 2m, got "soon"`},
+		{"wrong type enabled", "enabled: true", "enabled: maybe",
+			`connectors[0].enabled: want true or false, got "maybe"`},
+		{"bare number duration", "proxyTimeout: 15s", "proxyTimeout: 5",
+			`limits.proxyTimeout: want a duration such as 30s or 2m, got "5"`},
+		{"word for max top", "  proxyTimeout: 15s\n", "  maxTop: lots\n",
+			`limits.maxTop: want an integer, got "lots"`},
+		{"list for listen", "listen: 127.0.0.1:5080", "listen: [1, 2]",
+			"listen: want a string, got a list (line 5)"},
+		{"block list item", "    targetAddressDomains: [contoso.test]",
+			"    targetAddressDomains:\n      - {a: b}", "connectors[0].targetAddressDomains"},
+		{"database names differ in case", "CLOUD-DB02", "cloud-db01",
+			`databases[1].name: "cloud-db01" already names databases[0]`},
 		{"missing dsn", "    dsn: postgres://hg@db.contoso.test/mail\n", "",
 			"databases[1].dsn: required"},
 		{"unknown driver", "driver: postgres", "driver: mysql",
@@ -103,7 +116,7 @@ func TestParseErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("got no error, want one containing %q", tt.want)
 			}
-			if !strings.Contains(err.Error(), tt.want) {
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "config.") {
 				t.Errorf("got error %q, want one containing %q", err, tt.want)
 			}
 		})
@@ -150,4 +163,22 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("Parse accepted a config Validate refuses: %v", err)
 		}
 	})
+}
+
+// TestConnectorEnabledByDefault: a connector without enabled routes, as an
+// Exchange connector is enabled when made; enabled: false turns it off.
+func TestConnectorEnabledByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{{"", true}, {"    enabled: true\n", true}, {"    enabled: false\n", false}} {
+		in := strings.Replace(valid, "    enabled: true\n", tc.line, 1)
+		c, err := Parse([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Connectors[0].On(); got != tc.want {
+			t.Errorf("enabled line %q: On() = %v, want %v", tc.line, got, tc.want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -53,10 +54,11 @@ func (c *Config) validateDatabases(add func(field, format string, args ...any)) 
 		at := fmt.Sprintf("databases[%d]", i)
 		if db.Name == "" {
 			add(at+".name", "required")
-		} else if j, dup := seen[db.Name]; dup {
-			add(at+".name", "%q already names databases[%d]", db.Name, j)
+		} else if j, dup := seen[strings.ToUpper(db.Name)]; dup {
+			// Exchange's database names ignore case; so does the directory.
+			add(at+".name", "%q already names databases[%d] (names ignore case)", db.Name, j)
 		} else {
-			seen[db.Name] = i
+			seen[strings.ToUpper(db.Name)] = i
 		}
 		switch db.Driver {
 		case Postgres:

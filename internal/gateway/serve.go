@@ -36,6 +36,9 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	log    *slog.Logger
+	// unlock releases the data directory, claimed when a database is
+	// SQLite; nil otherwise.
+	unlock func() error
 }
 
 // Listeners lets a caller (a test) pass listeners already open; a nil one
@@ -58,13 +61,27 @@ func Start(ctx context.Context, c *config.Config, ls Listeners, log *slog.Logger
 	names := make([]string, len(c.Databases))
 	for i, db := range c.Databases {
 		names[i] = db.Name
+		// A SQLite database serves one process (one file, one gateway, one
+		// mail queue): claim the data directory as the demo does, so that
+		// a second serve or a demo on it is refused.
+		if db.Driver == config.SQLite && s.unlock == nil {
+			if s.unlock, err = l.Lock(); err != nil {
+				return nil, fmt.Errorf("database %s is SQLite: %w", db.Name, err)
+			}
+		}
+	}
+	fail := func(err error) (*Server, error) {
+		if s.unlock != nil {
+			s.unlock()
+		}
+		return nil, err
 	}
 	if s.cloud, err = l.Open(directory.Cloud, names); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if err := s.checkDatabases(ctx); err != nil {
 		s.cloud.Close()
-		return nil, err
+		return fail(err)
 	}
 	keys := c.Data.Keys
 	if keys == "" {
@@ -73,13 +90,13 @@ func Start(ctx context.Context, c *config.Config, ls Listeners, log *slog.Logger
 	key, err := auth.LoadOrCreateKey(keys)
 	if err != nil {
 		s.cloud.Close()
-		return nil, err
+		return fail(err)
 	}
 	s.issuer = &auth.Issuer{Key: key, TenantID: d.TenantID, Domains: []string{d.Domain},
 		BaseURL: c.PublicURL, Apps: auth.NewAppRegistry(keys)}
 	if err := s.listen(c, ls); err != nil {
 		s.cloud.Close()
-		return nil, err
+		return fail(err)
 	}
 	s.serve(c)
 	return s, nil
@@ -161,7 +178,7 @@ func (s *Server) serve(c *config.Config) {
 	for i, cn := range c.Connectors {
 		connectors[i] = hybrid.Connector{Name: cn.Name,
 			TargetAddressDomains: cn.TargetAddressDomains,
-			DiscoveryEndpoint:    cn.DiscoveryEndpoint, Enabled: cn.Enabled}
+			DiscoveryEndpoint:    cn.DiscoveryEndpoint, Enabled: cn.On()}
 	}
 	h := (&Cloud{Premises: s.cloud, Issuer: s.issuer, Connectors: connectors,
 		ProxyTimeout: c.Limits.ProxyTimeout, MaxTop: c.Limits.MaxTop, Log: s.log}).Handler()
@@ -201,6 +218,9 @@ func (s *Server) Stop() error {
 	}
 	s.cancel()
 	errs = append(errs, WaitWorkers(ctx, &s.wg), s.cloud.Close())
+	if s.unlock != nil {
+		errs = append(errs, s.unlock())
+	}
 	return errors.Join(errs...)
 }
 
