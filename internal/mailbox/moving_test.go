@@ -130,7 +130,7 @@ func TestDeliveryWaitsForMove(t *testing.T) {
 		t.Run(name[away], func(t *testing.T) {
 			ctx := context.Background()
 			f := newMoveFixture(t, nil)
-			if err := f.db1.SetMailboxLocked(ctx, moveBob.ID, true); err != nil {
+			if err := f.db1.LockMailbox(ctx, moveBob.ID, time.Minute); err != nil {
 				t.Fatal(err)
 			}
 			var wg sync.WaitGroup
@@ -176,7 +176,7 @@ func TestDeliveryWaitsForMove(t *testing.T) {
 func TestDeliverToWaitsForMove(t *testing.T) {
 	ctx := context.Background()
 	f := newMoveFixture(t, nil)
-	if err := f.db1.SetMailboxLocked(ctx, moveBob.ID, true); err != nil {
+	if err := f.db1.LockMailbox(ctx, moveBob.ID, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -209,7 +209,7 @@ func (s *lockAfterClaim) InsertItems(ctx context.Context, items ...store.Item) e
 	err := s.Store.InsertItems(ctx, items...)
 	if err == nil && items[0].MailboxID == moveAlice.ID {
 		s.once.Do(func() {
-			if err := s.Store.SetMailboxLocked(ctx, moveAlice.ID, true); err != nil {
+			if err := s.Store.LockMailbox(ctx, moveAlice.ID, time.Minute); err != nil {
 				s.t.Error(err)
 			}
 			s.wg.Go(func() {

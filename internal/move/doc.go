@@ -16,17 +16,24 @@
 //	copied    every item that existed is in the target
 //	caught-up the changes made meanwhile (Changes after the watermark)
 //	          are replayed, round after round, until a round is small
-//	locked    the source refuses writes (SetMailboxLocked): clients get a
+//	locked    the source refuses writes (LockMailbox): clients get a
 //	          503 with Retry-After, mail delivery waits
 //	synced    the last changes are replayed and the counts agree
 //	switching the directory entries are being switched
 //	switched  both directories say the mailbox lives in the target
 //	done      after a grace period the source copy is deleted
 //
+// The lock is a lease (Mover.LockLease, 30 seconds by default) that the
+// move renews until the switch: when its process dies, the lock lapses and
+// clients write to the source again, so the 503s of a dead move last one
+// lease, not until an admin acts. Before the final catch-up and before
+// each switch the move checks that its lock held; one that lapsed is taken
+// again and what changed meanwhile is replayed, so nothing is lost.
+//
 // The directory entry changes last, so the router follows the data (DESIGN
 // principle "Mailbox move"): until the switch every request is served from
-// the source, after it from the target. The source stays locked until it
-// is deleted, so a request that looked the directory up just before the
+// the source, after it from the target. After the switch the source is
+// locked for good until it is deleted, so a request that looked the directory up just before the
 // switch cannot write to the copy being left behind; the grace period lets
 // such requests that only read finish before the copy goes.
 //

@@ -77,6 +77,11 @@ type Mover struct {
 	// Grace is the wait between the switch and the deletion of the source
 	// copy; 0 means DefaultGrace.
 	Grace time.Duration
+	// LockLease is how long the source's lock holds without renewal; 0
+	// means DefaultLockLease. The move renews it until the switch, so
+	// that the lock of a move whose process died lapses by itself and
+	// clients' writes go in again until a resume takes it anew.
+	LockLease time.Duration
 	// Checkpoint, if set, is called after each step is saved. An error
 	// stops the move there, as a crash would: tests stop moves with it,
 	// the command reports progress.
@@ -100,6 +105,17 @@ var (
 
 func refused(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
+}
+
+// DefaultLockLease bounds the 503s of a move whose process died between
+// its lock and its switch.
+const DefaultLockLease = 30 * time.Second
+
+func (m *Mover) lease() time.Duration {
+	if m.LockLease > 0 {
+		return m.LockLease
+	}
+	return DefaultLockLease
 }
 
 func (m *Mover) now() time.Time {

@@ -336,3 +336,70 @@ func TestTakeOver(t *testing.T) {
 		t.Errorf("source holds %d items, want 101", n)
 	}
 }
+
+// TestLockLapses stops a move just after its lock, as a killed process
+// would: the lock refuses writes until its lease runs out, then lets them
+// in; a resume takes it again and the writes made meanwhile reach the
+// target. Nothing is lost.
+func TestLockLapses(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	f.fill(t, ann, 20)
+	_, u := f.home(t, ann)
+	src := f.cloud.Stores[c1]
+	f.m.LockLease = 300 * time.Millisecond
+	f.m.Checkpoint = stopAt(Locked, errors.New("killed"))
+	if _, err := f.m.Start(ctx, ann, c2); err == nil {
+		t.Fatal("Start: got nil error, want it stopped at locked")
+	}
+	f.m.Checkpoint = nil
+	if _, err := f.cloud.Engine.Import(ctx, u.Ref(), "inbox", message(98)); !errors.Is(err,
+		store.ErrMailboxLocked) {
+		t.Fatalf("write under the lock: got %v, want ErrMailboxLocked", err)
+	}
+	time.Sleep(2 * f.m.LockLease)
+	if _, err := f.cloud.Engine.Import(ctx, u.Ref(), "inbox", message(99)); err != nil {
+		t.Fatalf("write after the lease ran out: %v", err)
+	}
+	before := snapshot(t, src, u.MailboxGUID)
+	if len(before.Items) != 21 {
+		t.Fatalf("source holds %d items, want 21", len(before.Items))
+	}
+	j, err := f.m.Resume(ctx, ann)
+	if err != nil || j.Phase != Done {
+		t.Fatalf("Resume: %v, phase %s", err, j.Phase)
+	}
+	sameState(t, "target", before, snapshot(t, f.cloud.Stores[c2], u.MailboxGUID))
+}
+
+// TestLockRenewed runs a move whose lease is shorter than its final steps
+// take: the renewals keep the source locked throughout, and the move ends
+// with every item in the target.
+func TestLockRenewed(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	f.fill(t, ann, 20)
+	_, u := f.home(t, ann)
+	src := f.cloud.Stores[c1]
+	before := snapshot(t, src, u.MailboxGUID)
+	f.m.LockLease = 150 * time.Millisecond
+	f.m.Checkpoint = func(ctx context.Context, j directory.MoveJob) error {
+		if j.Phase != Locked && j.Phase != Synced {
+			return nil
+		}
+		time.Sleep(400 * time.Millisecond) // longer than the lease
+		if _, err := src.ListItems(ctx, store.Query{MailboxID: u.MailboxGUID}); err != nil {
+			return err
+		}
+		if err := src.DeleteItem(ctx, u.MailboxGUID, firstID(before)); !errors.Is(err,
+			store.ErrMailboxLocked) {
+			t.Errorf("at %s, past the lease: delete got %v, want ErrMailboxLocked", j.Phase,
+				err)
+		}
+		return nil
+	}
+	if j, err := f.m.Start(ctx, ann, c2); err != nil || j.Phase != Done {
+		t.Fatalf("Start: %v", err)
+	}
+	sameState(t, "target", before, snapshot(t, f.cloud.Stores[c2], u.MailboxGUID))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
@@ -15,6 +16,9 @@ type run struct {
 	m        *Mover
 	job      directory.MoveJob
 	src, dst store.Store
+	// renewing is set while the source's lock is this run's to renew:
+	// from the lock to the switch.
+	renewing atomic.Bool
 }
 
 // step does the work after a phase and saves the next one.
@@ -41,6 +45,8 @@ func (m *Mover) run(ctx context.Context, j directory.MoveJob) (directory.MoveJob
 	if r.src, err = m.store(j.Source); err == nil {
 		r.dst, err = m.store(j.Target)
 	}
+	stopRenew := r.renewLock(ctx)
+	defer stopRenew()
 	for err == nil && r.job.Phase != Done {
 		s, ok := steps[r.job.Phase]
 		if !ok {
@@ -51,6 +57,14 @@ func (m *Mover) run(ctx context.Context, j directory.MoveJob) (directory.MoveJob
 	}
 	if err != nil {
 		r.fail(ctx, err)
+		if errors.Is(err, directory.ErrMoveChanged) && r.src != nil && r.rolledBack(ctx) {
+			// A rollback took the job from this run, which may have locked
+			// the source again since: the source must not stay locked.
+			r.renewing.Store(false)
+			if uerr := r.src.LockMailbox(ctx, j.MailboxGUID, 0); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("unlock source: %w", uerr))
+			}
+		}
 		return r.job, fmt.Errorf("move of %s at phase %s: %w", j.UPN, r.job.Phase, err)
 	}
 	m.log().Info("move done", "user", j.UPN, "to", j.Target.String(), "items", r.job.Copied)
@@ -109,17 +123,68 @@ func (r *run) prepare(ctx context.Context) error {
 // lock makes the source refuse writes; the store waits for writes in
 // progress, so every change is in the log the final catch-up reads.
 func (r *run) lock(ctx context.Context) error {
-	if err := r.src.SetMailboxLocked(ctx, r.job.MailboxGUID, true); err != nil {
+	if err := r.src.LockMailbox(ctx, r.job.MailboxGUID, r.m.lease()); err != nil {
 		return fmt.Errorf("lock source: %w", err)
 	}
+	r.renewing.Store(true)
 	err := r.save(ctx, Locked)
 	if errors.Is(err, directory.ErrMoveChanged) && r.rolledBack(ctx) {
 		// A rollback took the job while this lock was being taken, and
 		// may have unlocked before it: the source must not stay locked.
-		if uerr := r.src.SetMailboxLocked(ctx, r.job.MailboxGUID, false); uerr != nil {
+		r.renewing.Store(false)
+		if uerr := r.src.LockMailbox(ctx, r.job.MailboxGUID, 0); uerr != nil {
 			return errors.Join(err, fmt.Errorf("unlock source: %w", uerr))
 		}
 	}
+	return err
+}
+
+// renewLock renews the source's lock in the background while renewing is
+// set, every third of its lease, until the returned stop is called. A
+// renewal that finds the lock lapsed leaves it: holdLock, before the
+// steps that need it, takes it again and catches up.
+func (r *run) renewLock(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.m.lease() / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if !r.renewing.Load() {
+				continue
+			}
+			held, err := r.src.RenewMailboxLock(ctx, r.job.MailboxGUID, r.m.lease())
+			if err == nil && !held {
+				r.m.log().Warn("move: the source's lock had lapsed", "user", r.job.UPN)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// holdLock makes sure the source's lock holds before a step that needs
+// it (the final catch-up, each switch). A lock that lapsed (the move was
+// stopped longer than its lease, and clients may have written since) is
+// taken again and what changed meanwhile is replayed.
+func (r *run) holdLock(ctx context.Context) error {
+	r.renewing.Store(true)
+	held, err := r.src.RenewMailboxLock(ctx, r.job.MailboxGUID, r.m.lease())
+	if err != nil || held {
+		return err
+	}
+	if err := r.src.LockMailbox(ctx, r.job.MailboxGUID, r.m.lease()); err != nil {
+		return fmt.Errorf("lock source again: %w", err)
+	}
+	if err := r.syncFolders(ctx); err != nil {
+		return err
+	}
+	_, err = r.catchUp(ctx)
 	return err
 }
 
@@ -141,6 +206,9 @@ func (r *run) rolledBack(ctx context.Context) bool {
 // finalCatchUp replays what changed up to the lock and checks that both
 // copies hold as many items.
 func (r *run) finalCatchUp(ctx context.Context) error {
+	if err := r.holdLock(ctx); err != nil {
+		return err
+	}
 	if err := r.syncFolders(ctx); err != nil {
 		return err
 	}
@@ -209,7 +277,7 @@ func (m *Mover) Rollback(ctx context.Context, user string) (directory.MoveJob, e
 	if err := r.save(ctx, RollingBack); err != nil {
 		return r.job, err
 	}
-	if err := r.src.SetMailboxLocked(ctx, j.MailboxGUID, false); err != nil {
+	if err := r.src.LockMailbox(ctx, j.MailboxGUID, 0); err != nil {
 		r.fail(ctx, err)
 		return r.job, fmt.Errorf("unlock source: %w", err)
 	}

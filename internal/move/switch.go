@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/store"
 )
 
 // The switch. Each premises' directory says where the mailbox lives, in
@@ -41,10 +42,20 @@ func (r *run) switchEntries(ctx context.Context) error {
 		order = []directory.Premises{directory.OnPrem, directory.Cloud}
 	}
 	for _, side := range order {
+		if err := r.holdLock(ctx); err != nil {
+			return err
+		}
 		if err := r.place(ctx, side); err != nil {
 			return err
 		}
 	}
+	// Nothing routes to the source any more: its lock stays until it is
+	// deleted, so that a write that found the mailbox there a moment ago
+	// is refused and retried at the target.
+	if err := r.src.LockMailbox(ctx, r.job.MailboxGUID, store.LockForever); err != nil {
+		return fmt.Errorf("lock source for good: %w", err)
+	}
+	r.renewing.Store(false)
 	r.job.Switched = r.m.now()
 	r.m.log().Info("move switched", "user", r.job.UPN, "to", r.job.Target.String())
 	return r.save(ctx, Switched)

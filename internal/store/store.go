@@ -24,6 +24,10 @@ var (
 	ErrMailboxLocked = errors.New("mailbox locked by a move")
 )
 
+// LockForever is the lease of a move lock that never runs out: the lock
+// of a source mailbox once the move has switched away from it.
+const LockForever = time.Duration(1<<63 - 1)
+
 // Mailbox is one mailbox in a database.
 type Mailbox struct {
 	ID          string // the mailbox GUID (Exchange's ExchangeGuid)
@@ -155,11 +159,18 @@ type Store interface {
 	// PutItems inserts or replaces items as given (ids and change keys kept,
 	// MIME kept), in one transaction: the copy step of a mailbox move.
 	PutItems(ctx context.Context, items ...Item) error
-	// SetMailboxLocked locks or unlocks a mailbox for a move. Locking waits
-	// for writes in progress to commit; after it returns, every item write
-	// of the mailbox (insert, update, delete, put) fails with
-	// ErrMailboxLocked until it is unlocked. Reads go on.
-	SetMailboxLocked(ctx context.Context, mailboxID string, locked bool) error
+	// LockMailbox locks a mailbox for a move for lease (on the database's
+	// clock; LockForever never ends), or unlocks it when lease is 0.
+	// Locking waits for writes in progress to commit; after it returns,
+	// every item write of the mailbox (insert, update, delete, put) fails
+	// with ErrMailboxLocked until the lease runs out or it is unlocked.
+	// Reads go on. ErrNotFound if there is no such mailbox.
+	LockMailbox(ctx context.Context, mailboxID string, lease time.Duration) error
+	// RenewMailboxLock extends a lock that still holds to lease from now;
+	// held is false when it had run out (or was never taken): writes may
+	// have happened since, and the caller takes the lock anew.
+	RenewMailboxLock(ctx context.Context, mailboxID string, lease time.Duration) (held bool,
+		err error)
 	// DeleteMailbox removes a mailbox with its folders, items and change
 	// log, locked or not. ErrNotFound if there is none.
 	DeleteMailbox(ctx context.Context, mailboxID string) error

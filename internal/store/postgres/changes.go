@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -177,12 +178,23 @@ func storedFolders(ctx context.Context, tx pgx.Tx, items []store.Item) (
 	return stored, nil
 }
 
-// SetMailboxLocked locks or unlocks a mailbox's item writes. The UPDATE
-// waits for the row lock that writes in progress hold until they commit.
-func (db *DB) SetMailboxLocked(ctx context.Context, mailboxID string, locked bool) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE mailboxes SET locked = $1 WHERE id = $2`,
-		locked, mailboxID)
+// LockMailbox locks or unlocks a mailbox's item writes. The UPDATE waits
+// for the row lock that writes in progress hold until they commit.
+func (db *DB) LockMailbox(ctx context.Context, mailboxID string, lease time.Duration) error {
+	q, args := sqlstore.LockSQL(dialect, mailboxID, lease, false)
+	tag, err := db.pool.Exec(ctx, q, args...)
 	return oneRow(tag, err, "lock mailbox")
+}
+
+// RenewMailboxLock extends a lock that still holds.
+func (db *DB) RenewMailboxLock(ctx context.Context, mailboxID string, lease time.Duration) (
+	bool, error) {
+	q, args := sqlstore.LockSQL(dialect, mailboxID, lease, true)
+	tag, err := db.pool.Exec(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("renew mailbox lock: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // DeleteMailbox removes a mailbox with its folders, items and change log.

@@ -20,6 +20,7 @@ var dialect = sqlstore.Dialect{
 	Desc:     " DESC NULLS LAST",
 	Text:     "::text",
 	False:    "false",
+	NowMillis: "(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
 	Rebind:   rebindWhere,
 	Search:   searchCondition, // tsvector and GIN (search.go)
 }

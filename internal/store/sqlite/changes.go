@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/store"
 	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
@@ -163,13 +164,25 @@ func putItem(ctx context.Context, tx *sql.Tx, upsert *sql.Stmt, it store.Item,
 	return moved(ctx, tx, it, from, seq)
 }
 
-// SetMailboxLocked locks or unlocks a mailbox's item writes. The single
+// LockMailbox locks or unlocks a mailbox's item writes. The single
 // writer connection means no write of this process is in progress when it
 // runs, and BEGIN IMMEDIATE makes other processes' writes finish first.
-func (db *DB) SetMailboxLocked(ctx context.Context, mailboxID string, locked bool) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE mailboxes SET locked = ? WHERE id = ?`,
-		locked, mailboxID)
+func (db *DB) LockMailbox(ctx context.Context, mailboxID string, lease time.Duration) error {
+	q, args := sqlstore.LockSQL(dialect, mailboxID, lease, false)
+	res, err := db.write.ExecContext(ctx, q, args...)
 	return oneRow(res, err, "lock mailbox")
+}
+
+// RenewMailboxLock extends a lock that still holds.
+func (db *DB) RenewMailboxLock(ctx context.Context, mailboxID string, lease time.Duration) (
+	bool, error) {
+	q, args := sqlstore.LockSQL(dialect, mailboxID, lease, true)
+	res, err := db.write.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("renew mailbox lock: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // DeleteMailbox removes a mailbox with its folders, items and change log.

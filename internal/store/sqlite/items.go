@@ -13,7 +13,8 @@ import (
 // first ascending and last descending, and a negative LIMIT for none.
 // Full-text search is FTS5 (search.go).
 var dialect = sqlstore.Dialect{Desc: " DESC", False: "0", NoLimit: -1,
-	Search: searchCondition}
+	NowMillis: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+	Search:    searchCondition}
 
 var (
 	insertSQL = sqlstore.InsertSQL(dialect)

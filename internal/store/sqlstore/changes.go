@@ -2,12 +2,13 @@ package sqlstore
 
 import (
 	"strings"
+	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/store"
 )
 
 // Change tracking. Each mailbox row holds a change counter (change_seq)
-// and a move lock (locked). Every item write first advances the counter
+// and a move lock (lock_until, a lease: writes are refused until then). Every item write first advances the counter
 // with BumpSQL, in its own transaction: the row lock that UPDATE takes is
 // held until commit, so the writers of one mailbox commit one after the
 // other, in the order of their change numbers, and a reader that sees
@@ -27,8 +28,37 @@ import (
 // locked or missing. Arguments: the number of changes, the mailbox id.
 func BumpSQL(d Dialect) string {
 	return `UPDATE mailboxes SET change_seq = change_seq + ` + d.Param(1) +
-		` WHERE id = ` + d.Param(2) + ` AND locked = ` + d.False + ` RETURNING change_seq`
+		` WHERE id = ` + d.Param(2) + ` AND lock_until <= ` + d.NowMillis +
+		` RETURNING change_seq`
 }
+
+// LockSQL sets a mailbox's move lock to a lease on the database's clock:
+// 0 or less unlocks, store.LockForever never ends. With renew, only a lock
+// that still holds is extended. It returns the statement and its
+// arguments; no row means the mailbox is missing (or, with renew, its lock
+// has run out).
+func LockSQL(d Dialect, mailboxID string, lease time.Duration, renew bool) (string, []any) {
+	var until string
+	var args []any
+	switch {
+	case lease <= 0:
+		until = "0"
+	case lease >= store.LockForever:
+		until = maxLeaseMillis
+	default:
+		until = d.NowMillis + " + " + d.Param(1)
+		args = append(args, lease.Milliseconds())
+	}
+	q := `UPDATE mailboxes SET lock_until = ` + until + ` WHERE id = ` + d.Param(len(args)+1)
+	args = append(args, mailboxID)
+	if renew {
+		q += ` AND lock_until > ` + d.NowMillis
+	}
+	return q, args
+}
+
+// maxLeaseMillis is the lock_until of a lock that never ends.
+const maxLeaseMillis = "9223372036854775807"
 
 // TombstoneSQL records that an item left a folder at a change number.
 // Arguments: mailbox id, id, folder id, change number, deleted.

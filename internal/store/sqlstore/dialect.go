@@ -19,6 +19,10 @@ type Dialect struct {
 	Text string
 	// False is the literal for a false boolean column.
 	False string
+	// NowMillis is the expression of the database clock's time in
+	// milliseconds since 1970: move locks are leases on that clock, so that
+	// gateways on machines whose clocks differ agree on them.
+	NowMillis string
 	// NoLimit is the LIMIT argument that means no limit.
 	NoLimit any
 	// Rebind, when not nil, turns the "?" placeholders of a Query.Where

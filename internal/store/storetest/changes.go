@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -126,7 +127,7 @@ func testLockedMailbox(t *testing.T, db store.Store) {
 	if err := db.InsertItems(ctx, Message("a", "inbox", "a", T0, false)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetMailboxLocked(ctx, Mailbox, true); err != nil {
+	if err := db.LockMailbox(ctx, Mailbox, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	writes := []struct {
@@ -151,14 +152,44 @@ func testLockedMailbox(t *testing.T, db store.Store) {
 	if seq, err := db.ChangeSeq(ctx, Mailbox); err != nil || seq != 1 {
 		t.Errorf("ChangeSeq while locked: got %d, %v; want 1", seq, err)
 	}
-	if err := db.SetMailboxLocked(ctx, Mailbox, false); err != nil {
+	if held, err := db.RenewMailboxLock(ctx, Mailbox, time.Minute); err != nil || !held {
+		t.Errorf("renew a lock that holds: got %v, %v; want true", held, err)
+	}
+	if err := db.LockMailbox(ctx, Mailbox, 0); err != nil {
 		t.Fatal(err)
+	}
+	if held, err := db.RenewMailboxLock(ctx, Mailbox, time.Minute); err != nil || held {
+		t.Errorf("renew after unlock: got %v, %v; want false", held, err)
 	}
 	if err := db.DeleteItem(ctx, Mailbox, "a"); err != nil {
 		t.Errorf("delete after unlock: %v", err)
 	}
-	if err := db.SetMailboxLocked(ctx, "nope", true); !errors.Is(err, store.ErrNotFound) {
+	if err := db.LockMailbox(ctx, "nope", time.Minute); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("lock a missing mailbox: got %v, want ErrNotFound", err)
+	}
+
+	// A lease runs out by itself (the move that took it died): writes go
+	// in again, and a renewal says the lock was lost.
+	if err := db.LockMailbox(ctx, Mailbox, 50*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InsertItems(ctx, Message("d", "inbox", "d", T0, false)); !errors.Is(err,
+		store.ErrMailboxLocked) {
+		t.Errorf("insert under a short lease: got %v, want ErrMailboxLocked", err)
+	}
+	time.Sleep(120 * time.Millisecond)
+	if err := db.InsertItems(ctx, Message("d", "inbox", "d", T0, false)); err != nil {
+		t.Errorf("insert after the lease ran out: %v", err)
+	}
+	if held, err := db.RenewMailboxLock(ctx, Mailbox, time.Minute); err != nil || held {
+		t.Errorf("renew after the lease ran out: got %v, %v; want false", held, err)
+	}
+	// LockForever holds however long.
+	if err := db.LockMailbox(ctx, Mailbox, store.LockForever); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteItem(ctx, Mailbox, "d"); !errors.Is(err, store.ErrMailboxLocked) {
+		t.Errorf("delete under LockForever: got %v, want ErrMailboxLocked", err)
 	}
 }
 
@@ -222,7 +253,7 @@ func testDeleteMailbox(t *testing.T, db store.Store) {
 	o.MailboxID = "other"
 	must(db.InsertItems(ctx, Message("a", "inbox", "a", T0, false), o))
 	must(db.DeleteItem(ctx, Mailbox, "a"))
-	must(db.SetMailboxLocked(ctx, Mailbox, true))
+	must(db.LockMailbox(ctx, Mailbox, time.Minute))
 	must(db.DeleteMailbox(ctx, Mailbox))
 
 	for name, err := range map[string]error{
