@@ -107,8 +107,6 @@ func (f *moveFlags) run(ctx context.Context, m *move.Mover, stdout io.Writer) er
 		j, err = m.Start(ctx, f.user, f.to)
 	}
 	switch {
-	case errors.Is(err, move.ErrInProgress):
-		return fmt.Errorf("%w; finish it with --resume or undo it with --rollback", err)
 	case err != nil && j.ID != "" && ctx.Err() != nil:
 		return fmt.Errorf("interrupted at phase %s; run again with --resume to finish "+
 			"or --rollback to undo (before the switch)", j.Phase)

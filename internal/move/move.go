@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -148,6 +149,13 @@ func (m *Mover) grace() time.Duration {
 
 // Locate returns where database name is: the premises that lists it.
 func (m *Mover) Locate(name string) (directory.MailboxLocation, error) {
+	// Exchange's database names ignore case.
+	for _, n := range m.databaseNames() {
+		if strings.EqualFold(n, name) {
+			name = n
+			break
+		}
+	}
 	_, cloud := m.Cloud.Stores[name]
 	_, prem := m.OnPrem.Stores[name]
 	switch {
@@ -270,8 +278,13 @@ func (m *Mover) plan(ctx context.Context, user, target string) (directory.MoveJo
 		return directory.MoveJob{}, err
 	}
 	if j, err := m.Cloud.Directory.UnfinishedMove(ctx, u.ObjectID); err == nil {
-		return j, fmt.Errorf("%w: %s to %s, at phase %s", ErrInProgress, j.UPN, j.Target,
-			j.Phase)
+		if since := m.now().Sub(j.Updated); j.LastError == "" && since < liveWindow {
+			return j, fmt.Errorf("%w: %s to %s, at phase %s, saved %v ago: it may still be "+
+				"running in another process; wait for it to end", ErrInProgress, j.UPN,
+				j.Target, j.Phase, since.Round(time.Second))
+		}
+		return j, fmt.Errorf("%w: %s to %s, at phase %s; finish it with --resume or undo it "+
+			"with --rollback", ErrInProgress, j.UPN, j.Target, j.Phase)
 	}
 	src, err := m.source(ctx, u)
 	if err != nil {

@@ -125,6 +125,7 @@ func TestMoveRefused(t *testing.T) {
 		name, user, to, want string
 	}{
 		{"same database", ann, c1, "already in cloud/C1"},
+		{"same database, other case", ann, strings.ToLower(c1), "already in cloud/C1"},
 		{"unknown user", "nobody@contoso.test", c2, "no user"},
 		{"unknown database", ann, "NOPE", "no mailbox database NOPE"},
 		{"Exchange 2013 database", ann, p13, "has no REST endpoint"},
@@ -145,8 +146,21 @@ func TestMoveRefused(t *testing.T) {
 		t.Fatalf("first move: got %v, want the checkpoint's error", err)
 	}
 	f.m.Checkpoint = nil
-	if _, err := f.m.Start(ctx, ann, p1); !errors.Is(err, ErrInProgress) {
-		t.Errorf("second move: got %v, want ErrInProgress", err)
+	if _, err := f.m.Start(ctx, ann, p1); !errors.Is(err, ErrInProgress) ||
+		!strings.Contains(err.Error(), "finish it with --resume") {
+		t.Errorf("second move: got %v, want ErrInProgress saying to resume", err)
+	}
+	// One saved a moment ago without an error may still be running.
+	j, err := f.cloud.Directory.UnfinishedMove(ctx, userOf(t, f, ann).ObjectID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cloud.Directory.SaveMove(ctx, withNoError(j), j.Updated); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Start(ctx, ann, p1); !errors.Is(err, ErrInProgress) ||
+		!strings.Contains(err.Error(), "may still be running") {
+		t.Errorf("move beside a running one: got %v, want it may still be running", err)
 	}
 	if _, err := f.m.Resume(ctx, pat); !errors.Is(err, ErrNoJob) {
 		t.Errorf("resume without a job: got %v, want ErrNoJob", err)
@@ -402,4 +416,15 @@ func TestLockRenewed(t *testing.T) {
 		t.Fatalf("Start: %v", err)
 	}
 	sameState(t, "target", before, snapshot(t, f.cloud.Stores[c2], u.MailboxGUID))
+}
+
+func withNoError(j directory.MoveJob) directory.MoveJob {
+	j.LastError, j.Updated = "", time.Now()
+	return j
+}
+
+func userOf(t *testing.T, f *fixture, upn string) directory.User {
+	t.Helper()
+	_, u := f.home(t, upn)
+	return u
 }
