@@ -37,9 +37,13 @@ const (
 
 // DeltaState is where a delta round of one folder stands; tokens encode it.
 type DeltaState struct {
-	Database  string // the mailbox database the numbers belong to
-	MailboxID string
-	FolderID  string // the folder's id (never a well-known name)
+	Database string // the mailbox database the numbers belong to
+	// Incarnation is the copy of the mailbox in Database the numbers
+	// belong to (store.Mailbox.Incarnation): a mailbox moved away and
+	// back is another copy, with other numbers.
+	Incarnation string
+	MailboxID   string
+	FolderID    string // the folder's id (never a well-known name)
 	// After is the last change number delivered: the next page starts
 	// after it.
 	After int64
@@ -87,14 +91,18 @@ func (e *Engine) MessageDelta(ctx context.Context, ref Ref, folderName string,
 	if err != nil {
 		return DeltaPage{}, err
 	}
-	st := DeltaState{Database: ref.Database, MailboxID: ref.ID, FolderID: f.ID, Initial: true,
-		Select: sel}
+	mb, err := db.Mailbox(ctx, ref.ID)
+	if err != nil {
+		return DeltaPage{}, notFound(fmt.Errorf("message delta: %w", err))
+	}
+	st := DeltaState{Database: ref.Database, Incarnation: mb.Incarnation, MailboxID: ref.ID,
+		FolderID: f.ID, Initial: true, Select: sel}
 	if from == nil {
 		if st.Start, err = db.ChangeSeq(ctx, ref.ID); err != nil {
 			return DeltaPage{}, notFound(fmt.Errorf("message delta: %w", err))
 		}
 	} else {
-		if err := checkState(ctx, db, ref, f.ID, *from); err != nil {
+		if err := checkState(ctx, db, ref, f.ID, mb.Incarnation, *from); err != nil {
 			return DeltaPage{}, err
 		}
 		st = *from
@@ -105,14 +113,14 @@ func (e *Engine) MessageDelta(ctx context.Context, ref Ref, folderName string,
 
 // checkState refuses a state that does not belong to the mailbox and
 // folder of the request, or that this database cannot continue.
-func checkState(ctx context.Context, db store.Store, ref Ref, folderID string,
+func checkState(ctx context.Context, db store.Store, ref Ref, folderID, incarnation string,
 	st DeltaState) error {
 	if st.MailboxID != ref.ID || st.FolderID != folderID {
 		return invalidToken(errors.New("token of another mailbox or folder"))
 	}
 	gone := httpserver.Errorf(http.StatusGone, "SyncStateNotFound",
 		"The sync state generation is not found; start a new sync without a token.")
-	if st.Database != ref.Database {
+	if st.Database != ref.Database || st.Incarnation != incarnation {
 		return gone
 	}
 	latest, err := db.ChangeSeq(ctx, ref.ID)
@@ -161,7 +169,8 @@ func deltaPage(ctx context.Context, db store.Store, st DeltaState,
 // Tokens. A token is the URL-safe base64 of a binary record:
 //
 //	version (1) | kind (1) | flags (1) | after, start (uvarints) |
-//	database, mailbox, folder, select (each uvarint length + bytes) |
+//	database, mailbox, folder, select, incarnation (each uvarint length +
+//	bytes; version 1 has no incarnation) |
 //	check (8): the first 8 bytes of SHA-256 over everything before
 //
 // The check catches a token damaged in transit or edited by hand. It is
@@ -170,7 +179,8 @@ func deltaPage(ctx context.Context, db store.Store, st DeltaState,
 // caller must already be allowed to read, and it can at most replay or
 // skip that folder's changes.
 const (
-	tokenVersion   = 1
+	tokenVersion   = 2
+	tokenVersion1  = 1 // without the incarnation
 	tokenCheckSize = 8
 	// MaxTokenLength bounds the tokens that are decoded at all.
 	MaxTokenLength = 2048
@@ -196,7 +206,8 @@ func EncodeToken(st DeltaState, kind TokenKind) string {
 	b := []byte{tokenVersion, byte(kind), flags}
 	b = binary.AppendUvarint(b, uint64(st.After))
 	b = binary.AppendUvarint(b, uint64(st.Start))
-	for _, s := range []string{st.Database, st.MailboxID, st.FolderID, st.Select} {
+	for _, s := range []string{st.Database, st.MailboxID, st.FolderID, st.Select,
+		st.Incarnation} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -221,7 +232,9 @@ func ParseToken(tok string, kind TokenKind) (DeltaState, error) {
 	if sum := sha256.Sum256(body); !bytes.Equal(sum[:tokenCheckSize], check) {
 		return DeltaState{}, invalidToken(errors.New("token check failed"))
 	}
-	if body[0] != tokenVersion || TokenKind(body[1]) != kind || body[2]&^flagInitial != 0 {
+	version := body[0]
+	if version != tokenVersion && version != tokenVersion1 || TokenKind(body[1]) != kind ||
+		body[2]&^flagInitial != 0 {
 		return DeltaState{}, invalidToken(errors.New("token of another version or kind"))
 	}
 	st := DeltaState{Initial: body[2]&flagInitial != 0}
@@ -233,7 +246,13 @@ func ParseToken(tok string, kind TokenKind) (DeltaState, error) {
 		}
 		*dst = int64(n)
 	}
-	for _, dst := range []*string{&st.Database, &st.MailboxID, &st.FolderID, &st.Select} {
+	fields := []*string{&st.Database, &st.MailboxID, &st.FolderID, &st.Select}
+	if version != tokenVersion1 {
+		// Version 1 tokens, of mailboxes created before incarnations,
+		// carry none: they hold for those mailboxes' copy ''.
+		fields = append(fields, &st.Incarnation)
+	}
+	for _, dst := range fields {
 		var err error
 		if *dst, err = readString(r); err != nil {
 			return DeltaState{}, invalidToken(err)

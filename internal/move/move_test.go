@@ -3,12 +3,15 @@ package move
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
 	"github.com/hybridgraph/hybridgraph/internal/dirsync"
+	"github.com/hybridgraph/hybridgraph/internal/httpserver"
+	"github.com/hybridgraph/hybridgraph/internal/mailbox"
 	"github.com/hybridgraph/hybridgraph/internal/store"
 )
 
@@ -427,4 +430,46 @@ func userOf(t *testing.T, f *fixture, upn string) directory.User {
 	t.Helper()
 	_, u := f.home(t, upn)
 	return u
+}
+
+// TestDeltaTokenAfterMoveBack takes a delta token, moves the mailbox away
+// and back, and follows the token: the mailbox's copy is another one, whose
+// change numbers mean other changes, so the token is gone (410) rather
+// than read against the new log and missing changes.
+func TestDeltaTokenAfterMoveBack(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, false)
+	f.fill(t, ann, 30)
+	delta := func(from *mailbox.DeltaState) (mailbox.DeltaState, error) {
+		_, u := f.home(t, ann)
+		var st mailbox.DeltaState
+		for {
+			page, err := f.cloud.Engine.MessageDelta(ctx, u.Ref(), "inbox", from, "", 100)
+			if err != nil {
+				return st, err
+			}
+			st, from = page.Next, &page.Next
+			if !page.More {
+				return st, nil
+			}
+		}
+	}
+	token, err := delta(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{c2, c1} {
+		if _, err := f.m.Start(ctx, ann, to); err != nil {
+			t.Fatalf("move to %s: %v", to, err)
+		}
+	}
+	_, err = delta(&token)
+	var he *httpserver.Error
+	if !errors.As(err, &he) || he.Status != http.StatusGone || he.Code != "SyncStateNotFound" {
+		t.Fatalf("old token after a move away and back: got %v, want 410 SyncStateNotFound",
+			err)
+	}
+	if _, err := delta(nil); err != nil {
+		t.Errorf("a new round after the 410: %v", err)
+	}
 }

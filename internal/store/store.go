@@ -33,6 +33,11 @@ type Mailbox struct {
 	ID          string // the mailbox GUID (Exchange's ExchangeGuid)
 	Address     string // primary SMTP address
 	DisplayName string
+	// Incarnation names this copy of the mailbox in its database: a new
+	// value at every CreateMailbox (which ignores the one given), so that
+	// state tied to a copy's change numbers (delta tokens) is refused by
+	// another copy, even after a move away and back. Read only.
+	Incarnation string
 }
 
 // Folder is a mail folder. The counts are computed when read.

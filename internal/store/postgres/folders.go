@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/hybridgraph/hybridgraph/internal/store"
 	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
@@ -12,8 +14,8 @@ import (
 // CreateMailbox adds a mailbox; an existing id is ErrConflict.
 func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) error {
 	_, err := db.pool.Exec(ctx,
-		`INSERT INTO mailboxes (id, address, display_name) VALUES ($1, $2, $3)`,
-		m.ID, m.Address, m.DisplayName)
+		`INSERT INTO mailboxes (id, address, display_name, incarnation)
+		VALUES ($1, $2, $3, $4)`, m.ID, m.Address, m.DisplayName, uuid.NewString())
 	if err != nil {
 		return storeError(err, "create mailbox")
 	}
@@ -24,8 +26,8 @@ func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) error {
 func (db *DB) Mailbox(ctx context.Context, id string) (store.Mailbox, error) {
 	m := store.Mailbox{ID: id}
 	err := db.pool.QueryRow(ctx,
-		`SELECT address::text, display_name FROM mailboxes WHERE id = $1`, id).
-		Scan(&m.Address, &m.DisplayName)
+		`SELECT address::text, display_name, incarnation FROM mailboxes WHERE id = $1`, id).
+		Scan(&m.Address, &m.DisplayName, &m.Incarnation)
 	if err != nil {
 		return store.Mailbox{}, notFound(err, "mailbox")
 	}

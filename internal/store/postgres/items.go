@@ -15,14 +15,14 @@ import (
 // indexes are declared, citext read back as text, and a NULL LIMIT for
 // none.
 var dialect = sqlstore.Dialect{
-	Numbered: true,
-	Asc:      " ASC NULLS FIRST",
-	Desc:     " DESC NULLS LAST",
-	Text:     "::text",
-	False:    "false",
+	Numbered:  true,
+	Asc:       " ASC NULLS FIRST",
+	Desc:      " DESC NULLS LAST",
+	Text:      "::text",
+	False:     "false",
 	NowMillis: "(extract(epoch FROM clock_timestamp()) * 1000)::bigint",
-	Rebind:   rebindWhere,
-	Search:   searchCondition, // tsvector and GIN (search.go)
+	Rebind:    rebindWhere,
+	Search:    searchCondition, // tsvector and GIN (search.go)
 }
 
 var (

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/hybridgraph/hybridgraph/internal/store"
 	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
@@ -13,8 +15,8 @@ import (
 // CreateMailbox adds a mailbox; an existing id is ErrConflict.
 func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) error {
 	_, err := db.write.ExecContext(ctx,
-		`INSERT INTO mailboxes (id, address, display_name) VALUES (?, ?, ?)`,
-		m.ID, m.Address, m.DisplayName)
+		`INSERT INTO mailboxes (id, address, display_name, incarnation) VALUES (?, ?, ?, ?)`,
+		m.ID, m.Address, m.DisplayName, uuid.NewString())
 	if err != nil {
 		return storeError(err, "create mailbox")
 	}
@@ -25,8 +27,8 @@ func (db *DB) CreateMailbox(ctx context.Context, m store.Mailbox) error {
 func (db *DB) Mailbox(ctx context.Context, id string) (store.Mailbox, error) {
 	m := store.Mailbox{ID: id}
 	err := db.queryReadRow(ctx,
-		`SELECT address, display_name FROM mailboxes WHERE id = ?`, id).
-		Scan(&m.Address, &m.DisplayName)
+		`SELECT address, display_name, incarnation FROM mailboxes WHERE id = ?`, id).
+		Scan(&m.Address, &m.DisplayName, &m.Incarnation)
 	if err != nil {
 		return store.Mailbox{}, notFound(err, "mailbox")
 	}

@@ -56,9 +56,28 @@ func testMailboxesAndFolders(t *testing.T, db store.Store) {
 
 	t.Run("mailbox", func(t *testing.T) {
 		got, err := db.Mailbox(ctx, Mailbox)
-		want := store.Mailbox{ID: Mailbox, Address: "a@contoso.test"}
-		if err != nil || got != want {
-			t.Errorf("Mailbox: got %+v, %v; want %+v", got, err, want)
+		want := store.Mailbox{ID: Mailbox, Address: "a@contoso.test",
+			Incarnation: got.Incarnation}
+		if err != nil || got != want || got.Incarnation == "" {
+			t.Errorf("Mailbox: got %+v, %v; want %+v and an incarnation", got, err, want)
+		}
+		// Created again (a move back), the mailbox is another copy.
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(db.CreateMailbox(ctx, store.Mailbox{ID: "again", Incarnation: "given"}))
+		first, err := db.Mailbox(ctx, "again")
+		must(err)
+		must(db.DeleteMailbox(ctx, "again"))
+		must(db.CreateMailbox(ctx, store.Mailbox{ID: "again", Incarnation: first.Incarnation}))
+		second, err := db.Mailbox(ctx, "again")
+		must(err)
+		if first.Incarnation == "given" || first.Incarnation == second.Incarnation {
+			t.Errorf("incarnations of two copies: %q then %q; want new ones", first.Incarnation,
+				second.Incarnation)
 		}
 	})
 
