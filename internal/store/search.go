@@ -177,6 +177,29 @@ func positive(e *SearchExpr) bool {
 	return some
 }
 
+// longWord returns the start of the first word of text longer than
+// MaxSearchWordLen, or "".
+func longWord(text string) string {
+	n, start := 0, -1
+	for i, r := range text {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc,
+			unicode.Me) {
+			if n == 0 {
+				start = i
+			}
+			if !unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me) {
+				n++
+			}
+			if n > MaxSearchWordLen {
+				return text[start:i] + "…"
+			}
+			continue
+		}
+		n = 0
+	}
+	return ""
+}
+
 // SearchWords splits text into the words the index holds: runs of letters
 // and digits, lower-cased, with diacritics (combining marks after
 // canonical decomposition) removed. Words longer than MaxSearchWordLen are
@@ -429,6 +452,12 @@ func (p *searchParser) term(prop, value string, phrase bool) (*SearchExpr, error
 		}
 	} else if strings.HasSuffix(value, "*") {
 		prefix = true
+	}
+	if w := longWord(value); w != "" {
+		// It is not in the index: dropped, it would widen the query
+		// (hello AND it would read as hello) instead of matching nothing.
+		return nil, searchError("the word %q is longer than %d characters, which are not "+
+			"indexed", w, MaxSearchWordLen)
 	}
 	words := SearchWords(value)
 	if len(words) == 0 {

@@ -74,6 +74,8 @@ func TestParseSearchErrors(t *testing.T) {
 		"received>=2024-01-01", "subject=x", "!!", `""`,
 		"a NOT (NOT b)", strings.Repeat("(", 20) + "a" + strings.Repeat(")", 20),
 		strings.Repeat("a ", MaxSearchTerms+1),
+		"hello " + strings.Repeat("x", MaxSearchWordLen+1), strings.Repeat("é", MaxSearchWordLen+1),
+		`subject:"a ` + strings.Repeat("9", MaxSearchWordLen+1) + `"`,
 	} {
 		t.Run(in, func(t *testing.T) {
 			e, err := ParseSearch(in)
@@ -81,6 +83,15 @@ func TestParseSearchErrors(t *testing.T) {
 				t.Errorf("got %v, %v; want ErrSearchSyntax", e, err)
 			}
 		})
+	}
+}
+
+func TestSearchLongestWord(t *testing.T) {
+	for _, in := range []string{strings.Repeat("x", MaxSearchWordLen), "hello " +
+		strings.Repeat("é", MaxSearchWordLen)} {
+		if _, err := ParseSearch(in); err != nil {
+			t.Errorf("a word of %d characters: %v", MaxSearchWordLen, err)
+		}
 	}
 }
 
