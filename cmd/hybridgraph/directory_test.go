@@ -290,3 +290,37 @@ func TestDemoAfterRemovals(t *testing.T) {
 		t.Errorf("erin's inbox: got %d, want 200", resp.StatusCode)
 	}
 }
+
+// TestDemoRefusesUnopenedDatabase: a mailbox moved to a database of a serve
+// configuration (PostgreSQL) is not the demo's to serve; the demo says so
+// at start rather than answering 500 for it.
+func TestDemoRefusesUnopenedDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the demo")
+	}
+	dir := t.TempDir()
+	_, stop := startBanner(t, dir)
+	stop()
+	ctx := context.Background()
+	cloud, err := directory.Open(deploy.Layout{Dir: dir}.Directory(directory.Cloud),
+		directory.Cloud)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := cloud.Lookup(ctx, "alice@contoso.test")
+	if err == nil {
+		err = cloud.Place(ctx, alice.ObjectID, directory.Placement{Premises: directory.Cloud,
+			RecipientType: directory.UserMailbox, Database: "PG-B"})
+	}
+	cloud.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := cli(t, 1, "demo", "--data", dir, "--cloud-addr", "127.0.0.1:0", "--onprem-addr",
+		"127.0.0.1:0", "--cloud-smtp-addr", "127.0.0.1:0", "--onprem-smtp-addr", "127.0.0.1:0")
+	if !strings.Contains(out, "PG-B (of alice@contoso.test)") ||
+		!strings.Contains(out, "hybridgraph serve --config") {
+		t.Errorf("demo over a directory naming PG-B: got %q, want the database, the user "+
+			"and what to do", out)
+	}
+}

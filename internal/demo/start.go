@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,27 @@ type system struct {
 	topo *onprem.Topology
 }
 
+// allOpened refuses to start when a mailbox of either directory lives in a
+// database the demo does not open (moved to a serve configuration's
+// PostgreSQL database): its owner would get errors at every call.
+func (s *system) allOpened(ctx context.Context) error {
+	var missing []string
+	for _, p := range []*deploy.Premises{s.cloud, s.prem} {
+		m, err := p.Unopened(ctx)
+		if err != nil {
+			return err
+		}
+		missing = append(missing, m...)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("mailboxes live in databases the demo does not open: %s; serve them "+
+		"with 'hybridgraph serve --config FILE' (which lists them), or move them back with "+
+		"'hybridgraph move-mailbox --config FILE --user UPN --to %s'",
+		strings.Join(missing, ", "), CloudDB)
+}
+
 // start opens both premises and serves them on the listeners.
 func start(ctx context.Context, l layout, d *deploy.Deployment, ls *listeners,
 	o Options) (*system, error) {
@@ -52,6 +74,10 @@ func start(ctx context.Context, l layout, d *deploy.Deployment, ls *listeners,
 	}
 	if s.prem, err = l.Open(directory.OnPrem, d.OnPremDatabases); err != nil {
 		s.cloud.Close()
+		return nil, err
+	}
+	if err := s.allOpened(ctx); err != nil {
+		s.closeStores()
 		return nil, err
 	}
 	key, err := auth.LoadOrCreateKey(l.KeyDir())

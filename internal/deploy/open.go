@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -55,4 +56,24 @@ func (l Layout) openStore(side directory.Premises, name string) (store.Store, er
 		return l.Stores(side, name)
 	}
 	return sqlite.Open(l.Database(side, name))
+}
+
+// Unopened lists, as "DATABASE (of UPN)", the mailboxes of p's directory
+// that live in a database of p's premises that p did not open: a server
+// started without them would fail every call for those users.
+func (p *Premises) Unopened(ctx context.Context) ([]string, error) {
+	users, err := p.Directory.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, u := range users {
+		if u.RecipientType != directory.UserMailbox || u.Premises != p.Side {
+			continue
+		}
+		if _, ok := p.Stores[u.Database]; !ok {
+			missing = append(missing, fmt.Sprintf("%s (of %s)", u.Database, u.UPN))
+		}
+	}
+	return missing, nil
 }

@@ -132,18 +132,9 @@ func Opener(ctx context.Context, c *config.Config) deploy.StoreOpener {
 // a database the configuration does not list: its owner would otherwise
 // get errors at every call instead of the operator one at start.
 func (s *Server) checkDatabases(ctx context.Context) error {
-	users, err := s.cloud.Directory.All(ctx)
+	missing, err := s.cloud.Unopened(ctx)
 	if err != nil {
 		return err
-	}
-	var missing []string
-	for _, u := range users {
-		if u.RecipientType != directory.UserMailbox {
-			continue
-		}
-		if _, ok := s.cloud.Stores[u.Database]; !ok {
-			missing = append(missing, fmt.Sprintf("%s (of %s)", u.Database, u.UPN))
-		}
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("databases: the directory's mailboxes live in databases "+
