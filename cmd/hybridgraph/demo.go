@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -31,6 +32,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"how often the on-prem server pushes its directory to the cloud (also once at "+
 			"start): at least "+dirsync.MinInterval.String()+", or 0 to turn the sync "+
 			"loop off; each run is bounded by "+dirsync.DefaultRunTimeout.String())
+	fs.StringVar(&o.OnPremPublicURL, "onprem-public-url", "",
+		"the on-prem server's `URL` as a TLS front door publishes it (Exchange's ExternalUrl): "+
+			"Autodiscover answers it and server-to-server tokens are for its host; it must "+
+			"reach the on-prem server from here (default: the URL it listens on)")
 	threshold := thresholdFlag(fs)
 	for _, name := range []string{"ldap", "ldap-bind", "ldap-base"} {
 		fs.String(name, "", "refused: the demo syncs only its built-in directory "+
@@ -47,6 +52,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if o.DirSyncInterval != 0 && o.DirSyncInterval < dirsync.MinInterval {
 		fmt.Fprintf(stderr, "hybridgraph demo: --dirsync-interval %v: want 0 (off) or at "+
 			"least %v\n", o.DirSyncInterval, dirsync.MinInterval)
+		return errUsage
+	}
+	if u, err := url.Parse(o.OnPremPublicURL); o.OnPremPublicURL != "" && (err != nil ||
+		u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Path != "" &&
+		u.Path != "/" || u.RawQuery != "") {
+		fmt.Fprintf(stderr, "hybridgraph demo: --onprem-public-url %q: want http(s)://host[:port]\n",
+			o.OnPremPublicURL)
 		return errUsage
 	}
 	if ldapSet(fs) {

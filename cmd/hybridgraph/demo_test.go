@@ -107,6 +107,11 @@ func TestDemoRefusesFlags(t *testing.T) {
 		{"LDAP flag without --ldap", []string{"--ldap-bind", "cn=sync"},
 			"only the mailboxes of its built-in directory"},
 		{"stray argument", []string{"extra"}, `unexpected argument "extra"`},
+		{"public URL without scheme", []string{"--onprem-public-url", "mail.contoso.test"},
+			"want http(s)://host[:port]"},
+		{"public URL with a path", []string{"--onprem-public-url", "https://m.test/owa"},
+			"want http(s)://host[:port]"},
+		{"threshold 0", []string{"--delete-threshold", "0"}, "not a percentage"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,13 @@ type Options struct {
 	Out                       io.Writer // the banner
 	Log                       *slog.Logger
 
+	// OnPremPublicURL is the on-prem server's URL as a front door (a TLS
+	// reverse proxy) publishes it, Exchange's ExternalUrl: Autodiscover
+	// answers it, and the server takes server-to-server tokens for its
+	// host. Empty: the URL it listens on. The demo's own gateway then
+	// reaches the on-prem server through it too, so it must resolve and
+	// be trusted here.
+	OnPremPublicURL string
 	// DeleteThreshold is the share of synced users the sync loop may delete
 	// in one run before the cloud holds the deletions; 0 means
 	// directory.DefaultDeleteThreshold.

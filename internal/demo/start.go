@@ -41,6 +41,8 @@ type system struct {
 	synced <-chan struct{}
 	// topo is the on-prem topology the on-prem server was started with.
 	topo *onprem.Topology
+	// onPremPublicURL is Options.OnPremPublicURL.
+	onPremPublicURL string
 }
 
 // allOpened refuses to start when a mailbox of either directory lives in a
@@ -67,7 +69,7 @@ func (s *system) allOpened(ctx context.Context) error {
 // start opens both premises and serves them on the listeners.
 func start(ctx context.Context, l layout, d *deploy.Deployment, ls *listeners,
 	o Options) (*system, error) {
-	s := &system{log: o.Log}
+	s := &system{log: o.Log, onPremPublicURL: strings.TrimSuffix(o.OnPremPublicURL, "/")}
 	var err error
 	if s.cloud, err = l.Open(directory.Cloud, d.CloudDatabases); err != nil {
 		return nil, err
@@ -144,7 +146,11 @@ func (s *system) onPremHandler(ctx context.Context, l layout, d *deploy.Deployme
 		return nil, err
 	}
 	s.topo = topo
-	u, err := url.Parse(d.OnPremURL)
+	public := d.OnPremURL
+	if s.onPremPublicURL != "" {
+		public = s.onPremPublicURL
+	}
+	u, err := url.Parse(public)
 	if err != nil {
 		return nil, fmt.Errorf("on-prem URL: %w", err)
 	}
@@ -153,7 +159,7 @@ func (s *system) onPremHandler(ctx context.Context, l layout, d *deploy.Deployme
 	if err != nil {
 		return nil, fmt.Errorf("on-prem token validation: %w", err)
 	}
-	h := &onprem.Handler{Topology: topo, Directory: s.prem.Directory, PublicURL: d.OnPremURL,
+	h := &onprem.Handler{Topology: topo, Directory: s.prem.Directory, PublicURL: public,
 		Log: s.log}
 	h.REST = &outlookrest.Server{
 		Directory: s.prem.Directory,
@@ -161,7 +167,7 @@ func (s *system) onPremHandler(ctx context.Context, l layout, d *deploy.Deployme
 		Mail: &mailapi.Face{Dialect: schema.REST, Engine: s.prem.Engine,
 			Limits: odata.DefaultLimits},
 		ServesREST: h.ServesREST,
-		PublicURL:  d.OnPremURL,
+		PublicURL:  public,
 		Log:        s.log,
 	}
 	return h.HTTP(), nil

@@ -139,13 +139,19 @@ func cloudGUIDMismatch(t *testing.T, dir string) {
 
 // startDemo runs the demo on dir until the returned stop is called.
 func startDemo(t *testing.T, dir string) (stop func()) {
+	return startDemoPublished(t, dir, "")
+}
+
+// startDemoPublished starts the demo on dir with its on-prem server
+// published at public (empty: where it listens).
+func startDemoPublished(t *testing.T, dir, public string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- demo.Run(ctx, demo.Options{Data: dir, CloudAddr: "127.0.0.1:0",
 			OnPremAddr: "127.0.0.1:0", CloudSMTPAddr: "127.0.0.1:0", OnPremSMTP: "127.0.0.1:0",
-			Out: io.Discard, Log: slog.New(slog.DiscardHandler)})
+			OnPremPublicURL: public, Out: io.Discard, Log: slog.New(slog.DiscardHandler)})
 	}()
 	stopped := false
 	stop = func() {
@@ -267,7 +273,7 @@ func healthyTopology(topo *onprem.Topology) {
 }
 
 var (
-	ports = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	ports = regexp.MustCompile(`(127\.0\.0\.1|\.contoso\.test):\d+`)
 	dates = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
 	guids = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-` +
 		`[0-9a-fA-F]{12}`)
@@ -295,7 +301,7 @@ func golden(t *testing.T, name string, rep readiness.Report) {
 	if err := rep.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	got := ports.ReplaceAll(buf.Bytes(), []byte("127.0.0.1:PORT"))
+	got := ports.ReplaceAll(buf.Bytes(), []byte("$1:PORT"))
 	got = dates.ReplaceAll(numberGUIDs(got), []byte("YYYY-MM-DD"))
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
@@ -462,6 +468,19 @@ func with2013(t *testing.T, backend string) string {
 // for 127.0.0.1 from a test CA, has life left before it expires
 // (negative: expired that long ago). The client trusts the test CA.
 func tlsFront(t *testing.T, backend string, life time.Duration) (string, *http.Client) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := tlsFrontOn(t, ln, backend, life)
+	return "https://" + ln.Addr().String(), &http.Client{Timeout: 10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+// tlsFrontOn serves a TLS reverse proxy to backend on ln, with a
+// certificate from a new test CA for 127.0.0.1, mail.contoso.test and
+// autodiscover.contoso.test, and returns the pool that trusts the CA.
+func tlsFrontOn(t *testing.T, ln net.Listener, backend string, life time.Duration) *x509.CertPool {
 	u, err := url.Parse(backend)
 	if err != nil {
 		t.Fatal(err)
@@ -478,24 +497,25 @@ func tlsFront(t *testing.T, backend string, life time.Duration) (string, *http.C
 	caCert, _ := x509.ParseCertificate(caDER)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(2),
-		Subject:   pkix.Name{CommonName: "mail.contoso.test"},
-		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(life),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"mail.contoso.test"},
+		Subject:     pkix.Name{CommonName: "mail.contoso.test"},
+		NotBefore:   now.Add(-48 * time.Hour), NotAfter: now.Add(life),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:    []string{"mail.contoso.test", "autodiscover.contoso.test"},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(u))
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{
+		Handler: httputil.NewSingleHostReverseProxy(u)}}
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der},
 		PrivateKey: key}}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return srv.URL, &http.Client{Timeout: 10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return pool
 }
 
 // preauth is a reverse proxy that pre-authenticates /api: anonymous
@@ -619,4 +639,67 @@ func TestCollectNames(t *testing.T) {
 	if got := statusOf(readiness.Analyse(c), "R5"); got != readiness.Fail {
 		t.Errorf("R5 with Autodiscover answering another host: got %s, want FAIL", got)
 	}
+}
+
+// TestHealthyPublished checks a deployment that meets every requirement:
+// Exchange 2016 only, synced, its namespace mail.contoso.test and
+// autodiscover.contoso.test in (the test's) public DNS, published over TLS
+// with a valid certificate through a front door that passes /api through,
+// and Autodiscover answering with the namespace. Every check passes and
+// the exit status is 0.
+func TestHealthyPublished(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a demo deployment")
+	}
+	dir := t.TempDir()
+	if err := copyDir(seeded(t), dir); err != nil {
+		t.Fatal(err)
+	}
+	l := deploy.Layout{Dir: dir}
+	topo, err := onprem.LoadTopology(l.TopologyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthyTopology(topo)
+	if err := topo.Save(l.TopologyFile()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	public := "https://mail.contoso.test:" + port
+	startDemoPublished(t, dir, public)
+	d, err := l.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := tlsFrontOn(t, ln, d.OnPremURL, 365*24*time.Hour)
+	// The names resolve to a public address in the test's DNS; the check's
+	// connections to them reach the front door on loopback.
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if host, p, _ := net.SplitHostPort(addr); strings.HasSuffix(host, ".contoso.test") {
+				addr = net.JoinHostPort("127.0.0.1", p)
+			}
+			return dialer.DialContext(ctx, network, addr)
+		}}
+	r := running{d: d, dir: dir}
+	target := r.target(t)
+	target.URL, target.Domain = public, "contoso.test"
+	target.HTTP = &http.Client{Timeout: 10 * time.Second, Transport: transport}
+	target.Resolver = dnsServer(t, map[string]string{"mail.contoso.test.": "203.0.113.10",
+		"autodiscover.contoso.test.": "203.0.113.10"})
+	rep := check(t, target)
+	for _, res := range rep.Results {
+		if res.Status != readiness.Pass {
+			t.Errorf("%s: %s, want PASS: %v", res.ID, res.Status, res.Evidence)
+		}
+	}
+	if got := rep.ExitCode(); got != 0 {
+		t.Errorf("exit code: got %d, want 0", got)
+	}
+	golden(t, "healthy-published", rep)
 }
