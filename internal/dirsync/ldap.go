@@ -2,6 +2,7 @@ package dirsync
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -92,6 +93,10 @@ type LDAPSource struct {
 	BaseDN   string
 	Filter   string // default DefaultLDAPFilter
 	PageSize uint32 // default DefaultLDAPPageSize
+	// TLSConfig is the TLS configuration of an ldaps:// URL; nil trusts
+	// the system's certificate authorities (SSL_CERT_FILE and
+	// SSL_CERT_DIR add others) and checks the host name.
+	TLSConfig *tls.Config
 	// StatePath is the file that keeps the incremental-read state (mode,
 	// cookie, watermark) between runs. Empty: every run is a full compare.
 	StatePath string
@@ -228,7 +233,12 @@ func (s *LDAPSource) resend(ctx context.Context, c ldap.Client, p pending, r *ld
 func (s *LDAPSource) connect() (ldap.Client, error) {
 	dial := s.dial
 	if dial == nil {
-		dial = func(url string) (ldap.Client, error) { return ldap.DialURL(url) }
+		dial = func(url string) (ldap.Client, error) {
+			if s.TLSConfig != nil {
+				return ldap.DialURL(url, ldap.DialWithTLSConfig(s.TLSConfig))
+			}
+			return ldap.DialURL(url)
+		}
 	}
 	c, err := dial(s.URL)
 	if err != nil {

@@ -2,8 +2,15 @@ package dirsync
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -34,6 +41,10 @@ type slapdConfig struct {
 	// limits is a slapd limits directive for the database ("" keeps the
 	// defaults: 500 entries, paged searches included).
 	limits string
+	// tlsCert and tlsKey are PEM files: slapd then also listens for
+	// ldaps:// on ldapsPort.
+	tlsCert, tlsKey string
+	ldapsPort       int
 }
 
 // startSlapd runs a throwaway slapd with the Exchange test schema on a
@@ -55,7 +66,11 @@ func startSlapd(t *testing.T, cfg slapdConfig) string {
 	confPath := writeSlapdConf(t, dir, cfg)
 	url := "ldap://127.0.0.1:" + strconv.Itoa(freePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-f", confPath, "-h", url+"/", "-d", "0")
+	listen := url + "/"
+	if cfg.ldapsPort != 0 {
+		listen += " ldaps://127.0.0.1:" + strconv.Itoa(cfg.ldapsPort) + "/"
+	}
+	cmd := exec.CommandContext(ctx, bin, "-f", confPath, "-h", listen, "-d", "0")
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start slapd: %v", err)
@@ -91,6 +106,10 @@ func writeSlapdConf(t *testing.T, dir string, cfg slapdConfig) string {
 	}
 	if cfg.limits != "" {
 		overlay += cfg.limits + "\n"
+	}
+	if cfg.tlsCert != "" {
+		load += fmt.Sprintf("TLSCertificateFile %s\nTLSCertificateKeyFile %s\n", cfg.tlsCert,
+			cfg.tlsKey)
 	}
 	conf := fmt.Sprintf(`include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -607,4 +626,75 @@ func TestLDAPSyncPastSizeLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLDAPSyncOverTLS reads over ldaps:// from a slapd whose certificate a
+// test CA signed: trusted, the read works; untrusted, or for another host
+// name, it fails before anything is read.
+func TestLDAPSyncOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	pool, certFile, keyFile := testCertificate(t, dir, "127.0.0.1")
+	port := freePort(t)
+	h := newSyncHarness(t, slapdConfig{tlsCert: certFile, tlsKey: keyFile, ldapsPort: port})
+	ldapUser{name: "tls", recipientType: recipientUserMailbox,
+		guid: "00000000-0000-0000-0000-000000000007"}.add(t, h.conn)
+	h.src.URL = "ldaps://127.0.0.1:" + strconv.Itoa(port)
+
+	h.src.TLSConfig = &tls.Config{RootCAs: x509.NewCertPool()}
+	if _, err := h.src.Read(context.Background()); err == nil ||
+		!strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted certificate: got %v, want a certificate error", err)
+	}
+	h.src.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "dc1.contoso.test"}
+	if _, err := h.src.Read(context.Background()); err == nil {
+		t.Error("certificate for another host: got no error")
+	}
+	h.src.TLSConfig = &tls.Config{RootCAs: pool}
+	if got := h.run(false); got.counts != [5]int{1, 0, 0, 0, 0} {
+		t.Errorf("trusted: got %+v, want one added", got)
+	}
+}
+
+// testCertificate writes a key and a certificate for host, signed by a new
+// test CA, as PEM files in dir, and returns the pool that trusts the CA.
+func testCertificate(t *testing.T, dir, host string) (*x509.CertPool, string, string) {
+	t.Helper()
+	now := time.Now()
+	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: host},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP(host)},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for path, block := range map[string]*pem.Block{
+		certFile: {Type: "CERTIFICATE", Bytes: der},
+		keyFile:  {Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)},
+	} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return pool, certFile, keyFile
 }
