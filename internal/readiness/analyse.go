@@ -84,8 +84,6 @@ func describe(s onprem.Server) string {
 
 func checkR1(c *Collection) Result {
 	r := newResult("R1", "every on-prem mailbox is on a database hosted by Exchange 2016 or later")
-	const action = "Move these mailboxes to a database on an Exchange 2016 CU3 or later " +
-		"server (New-MoveRequest); REST hybrid needs Exchange 2016 CU3 or later."
 	t := c.Topology
 	if t == nil {
 		r.add(Warn, "not checked: %s", noTopology(c))
@@ -95,18 +93,26 @@ func checkR1(c *Collection) Result {
 	if len(t.Mailboxes) == 0 {
 		r.add(Warn, "the topology lists no on-prem mailbox")
 	}
+	var move []string
 	for _, m := range t.Mailboxes {
 		srv, ok := t.DatabaseServer(m.Database)
 		if !ok {
 			r.add(Fail, "%s: database %s is hosted by no known server", m.UPN, m.Database)
+			move = append(move, m.UPN)
 			continue
 		}
 		b, err := onprem.ParseBuild(srv.Build)
 		if err != nil || !is2016OrLater(b) {
 			r.add(Fail, "%s: database %s on %s", m.UPN, m.Database, describe(srv))
+			move = append(move, m.UPN)
 			continue
 		}
 		r.add(Pass, "%s: database %s on %s", m.UPN, m.Database, describe(srv))
+	}
+	action := "Check that the topology lists the on-prem mailboxes (Get-Mailbox)."
+	if len(move) > 0 {
+		action = "Move " + strings.Join(move, ", ") + " to a database on an Exchange 2016 " +
+			"CU3 or later server (New-MoveRequest); REST hybrid needs Exchange 2016 CU3 or later."
 	}
 	return r.done(action)
 }

@@ -67,9 +67,24 @@ func checkDiscoveredURL(r *result, c *Collection) {
 	case err != nil || want == nil || !strings.EqualFold(got.Hostname(), want.Hostname()):
 		r.add(Fail, "Autodiscover for %s answered %s, not on the client namespace %s",
 			c.Email, ans.URL, c.URL)
+	case !strings.EqualFold(got.Scheme, want.Scheme) || port(got) != port(want):
+		r.add(Fail, "Autodiscover for %s answered %s, on the namespace's host but not at %s "+
+			"(scheme or port differ): the cloud would call another endpoint than the one "+
+			"checked", c.Email, ans.URL, c.URL)
 	default:
 		r.add(Pass, "Autodiscover for %s answered Rest at %s", c.Email, ans.URL)
 	}
+}
+
+// port is u's port, or its scheme's default.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
 }
 
 // errorCodeOf is ", code X" for a body with an Outlook REST or Graph error
@@ -153,6 +168,9 @@ func checkTransport(r *result, c *Collection) {
 		return
 	}
 	cert := c.Challenge.Cert
+	if cert == nil && c.Challenge.Error != "" {
+		return // the /api probe's failure says why (checkChallenge)
+	}
 	if cert == nil {
 		r.add(Fail, "no TLS certificate seen on %s", c.URL)
 		return

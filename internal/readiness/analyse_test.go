@@ -110,8 +110,19 @@ func TestAnalyse(t *testing.T) {
 		{"expired", func(c *Collection) {
 			c.Challenge.Cert.NotAfter = c.Finished.AddDate(0, 0, -1)
 		}, map[string]Status{"R6": Fail}},
-		{"plain http", func(c *Collection) { c.URL = "http://mail.contoso.com" },
-			map[string]Status{"R6": Warn}},
+		{"plain http", func(c *Collection) {
+			c.URL = "http://mail.contoso.com"
+			c.Autodiscover.Body = `{"Protocol":"Rest","Url":"http://mail.contoso.com/api"}`
+		}, map[string]Status{"R6": Warn}},
+		{"autodiscover on another scheme", func(c *Collection) {
+			c.Autodiscover.Body = `{"Protocol":"Rest","Url":"http://mail.contoso.com/api"}`
+		}, map[string]Status{"R5": Fail}},
+		{"autodiscover on another port", func(c *Collection) {
+			c.Autodiscover.Body = `{"Protocol":"Rest","Url":"https://mail.contoso.com:8443/api"}`
+		}, map[string]Status{"R5": Fail}},
+		{"autodiscover on the default port spelt out", func(c *Collection) {
+			c.Autodiscover.Body = `{"Protocol":"Rest","Url":"https://mail.contoso.com:443/api"}`
+		}, nil},
 		{"wrong namespace", func(c *Collection) {
 			c.Autodiscover.Body = `{"Protocol":"Rest","Url":"https://other.example/api"}`
 		}, map[string]Status{"R5": Fail}},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/dirsync"
 	"github.com/hybridgraph/hybridgraph/internal/onprem"
 )
 
@@ -94,6 +95,11 @@ func Collect(ctx context.Context, t Target) (*Collection, error) {
 	c.Email = t.Email
 	if c.Email == "" {
 		c.Email = probeMailbox(c.Topology)
+	}
+	if c.Email == "" {
+		// Without a topology (a real Exchange, or one that refused the
+		// token), an on-prem mailbox the cloud directory knows will do.
+		c.Email = cloudOnPremMailbox(c.CloudDirectory)
 	}
 	if c.Email != "" {
 		c.Autodiscover = p.autodiscover(ctx, c.Email)
@@ -214,6 +220,21 @@ func probeMailbox(topo *onprem.AdminTopology) string {
 		}
 	}
 	return topo.Mailboxes[0].UPN
+}
+
+// cloudOnPremMailbox is the first on-prem mailbox of the cloud's directory
+// (by UPN), or "".
+func cloudOnPremMailbox(st *dirsync.State) string {
+	if st == nil {
+		return ""
+	}
+	best := ""
+	for _, u := range st.Users {
+		if u.Premises == string(directory.OnPrem) && (best == "" || u.UPN < best) {
+			best = u.UPN
+		}
+	}
+	return best
 }
 
 // prober sends the requests of one collection.

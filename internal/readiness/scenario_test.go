@@ -200,6 +200,14 @@ func reachable(base string) bool {
 func scenario(t *testing.T, base string, edit func(*onprem.Topology),
 	prepare func(*testing.T, string)) running {
 	t.Helper()
+	return scenarioPublished(t, base, edit, prepare, "")
+}
+
+// scenarioPublished is scenario with the on-prem server published at
+// public (see startDemoPublished).
+func scenarioPublished(t *testing.T, base string, edit func(*onprem.Topology),
+	prepare func(*testing.T, string), public string) running {
+	t.Helper()
 	dir := t.TempDir()
 	if err := copyDir(base, dir); err != nil {
 		t.Fatal(err)
@@ -218,7 +226,7 @@ func scenario(t *testing.T, base string, edit func(*onprem.Topology),
 			t.Fatal(err)
 		}
 	}
-	startDemo(t, dir)
+	startDemoPublished(t, dir, public)
 	d, err := l.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -358,7 +366,7 @@ func TestScenarios(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		edit   func(*onprem.Topology)
-		front  func(t *testing.T, onprem string) string // a front door, or ""
+		front  func(t *testing.T, ln net.Listener, onprem string) // a front door, or nil
 		dns    map[string]string                        // name → address for the resolver
 		cert   time.Duration                            // TLS front door certificate life left
 		before func(t *testing.T, dir string)           // changes the data before start
@@ -400,13 +408,31 @@ func TestScenarios(t *testing.T) {
 			wantID: "OAuth", want: readiness.Fail, exit: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := scenario(t, base, tc.edit, tc.before)
+			// A front door publishes the on-prem server: Autodiscover
+			// answers its URL, as Exchange answers its ExternalUrl.
+			var ln net.Listener
+			public := ""
+			if tc.front != nil || tc.cert != 0 {
+				var err error
+				if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+					t.Fatal(err)
+				}
+				public = "http://" + ln.Addr().String()
+				if tc.cert != 0 {
+					public = "https://" + ln.Addr().String()
+				}
+			}
+			r := scenarioPublished(t, base, tc.edit, tc.before, public)
 			target := r.target(t)
 			if tc.front != nil {
-				target.URL = tc.front(t, r.d.OnPremURL)
+				tc.front(t, ln, r.d.OnPremURL)
+				target.URL = public
 			}
 			if tc.cert != 0 {
-				target.URL, target.HTTP = tlsFront(t, r.d.OnPremURL, tc.cert)
+				pool := tlsFrontOn(t, ln, r.d.OnPremURL, tc.cert)
+				target.URL = public
+				target.HTTP = &http.Client{Timeout: 10 * time.Second,
+					Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 			}
 			if tc.foreign {
 				target.Token = foreignTokens(t, r.d)
@@ -445,7 +471,7 @@ func foreignTokens(t *testing.T, d *deploy.Deployment) readiness.TokenFunc {
 // with2013 is a load balancer that sends every other request to an
 // Exchange 2013 front end: the same back end, answering with 2013's
 // version headers as a 2013 CAS in the array would.
-func with2013(t *testing.T, backend string) string {
+func with2013(t *testing.T, ln net.Listener, backend string) {
 	u, err := url.Parse(backend)
 	if err != nil {
 		t.Fatal(err)
@@ -459,22 +485,14 @@ func with2013(t *testing.T, backend string) string {
 		}
 		return nil
 	}
-	srv := httptest.NewServer(rp)
-	t.Cleanup(srv.Close)
-	return srv.URL
+	serveOn(t, ln, rp)
 }
 
-// tlsFront is a TLS reverse proxy in front of backend whose certificate,
-// for 127.0.0.1 from a test CA, has life left before it expires
-// (negative: expired that long ago). The client trusts the test CA.
-func tlsFront(t *testing.T, backend string, life time.Duration) (string, *http.Client) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := tlsFrontOn(t, ln, backend, life)
-	return "https://" + ln.Addr().String(), &http.Client{Timeout: 10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+// serveOn serves h on ln until the test ends.
+func serveOn(t *testing.T, ln net.Listener, h http.Handler) {
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	srv.Start()
+	t.Cleanup(srv.Close)
 }
 
 // tlsFrontOn serves a TLS reverse proxy to backend on ln, with a
@@ -520,21 +538,19 @@ func tlsFrontOn(t *testing.T, ln net.Listener, backend string, life time.Duratio
 
 // preauth is a reverse proxy that pre-authenticates /api: anonymous
 // requests are redirected to its login page; the rest passes through.
-func preauth(t *testing.T, backend string) string {
+func preauth(t *testing.T, ln net.Listener, backend string) {
 	u, err := url.Parse(backend)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(u)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serveOn(t, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.Path) >= 5 && r.URL.Path[:5] == "/api/" {
 			http.Redirect(w, r, "/adfs/ls/?wa=wsignin1.0", http.StatusFound)
 			return
 		}
 		rp.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 // dnsServer serves A records for names on 127.0.0.1 and NXDOMAIN for the

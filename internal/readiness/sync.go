@@ -35,6 +35,10 @@ func (p prober) cloudDirectory(ctx context.Context) (*dirsync.State, Probe) {
 	return &st, pr
 }
 
+// clockSkew is how far a last sync may lie after the check's start before
+// the clocks are suspect.
+const clockSkew = 5 * time.Minute
+
 func checkR3(c *Collection) Result {
 	r := newResult("R3", "the on-prem directory is synchronised to the cloud")
 	const action = "Run directory sync (hybridgraph sync, or the sync service) and check " +
@@ -52,6 +56,10 @@ func checkR3(c *Collection) Result {
 	switch {
 	case st.LastSync == nil:
 		r.add(Fail, "the cloud directory has never been synchronised")
+	case st.LastSync.Sub(c.Started) > clockSkew:
+		r.add(Warn, "last sync at %s, %v after the check started: the cloud's or this "+
+			"machine's clock is wrong", st.LastSync.UTC().Format(time.RFC3339),
+			st.LastSync.Sub(c.Started).Round(time.Second))
 	case c.Started.Sub(*st.LastSync) > StaleSync:
 		r.add(Fail, "last sync %d hours before the check (stale past %d hours)",
 			int(c.Started.Sub(*st.LastSync).Hours()), int(StaleSync.Hours()))
