@@ -34,7 +34,7 @@ the cloud once and prints the run's summary.
 
 Exit status: 0 everything applied, 1 deletions held (past the threshold, until
 --confirm-deletes), 2 entries that failed or collided (each named; the rest
-applied), 3 the run could not be made and changed nothing (cloud unreachable,
+applied; deletions may be held too), 3 the run could not be made and changed nothing (cloud unreachable,
 unreadable source), 64 a usage error (unknown flag, bad value).
 
 Flags:

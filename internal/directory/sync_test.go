@@ -83,7 +83,8 @@ func TestApplyCollision(t *testing.T) {
 		t.Errorf("collision: got %v, want %v", got, want)
 	}
 	if len(s.Problems) != 1 || s.Problems[0].ImmutableID != "imm9" ||
-		s.Problems[0].Reason != "collision: address u1@contoso.test held by u1@contoso.test" {
+		s.Problems[0].Reason != "collision: address u1@contoso.test held by synced user u1@contoso.test "+
+			"(immutable id imm1)" {
 		t.Errorf("collision problems: got %+v, want one for imm9 naming the address",
 			s.Problems)
 	}

@@ -317,5 +317,10 @@ func holderName(u User) string {
 	if !u.SyncEnabled {
 		return "cloud-only user " + u.UPN
 	}
-	return u.UPN
+	if u.ImmutableID == "" {
+		return "synced user " + u.UPN
+	}
+	// Another on-prem object (a user deleted and made again has a new
+	// anchor): its immutable id tells the two apart.
+	return "synced user " + u.UPN + " (immutable id " + u.ImmutableID + ")"
 }

@@ -66,6 +66,12 @@ func (s *LDAPSource) readSyncrepl(ctx context.Context, c ldap.Client, prev ldapC
 	// present phase; after a present phase, entries neither changed nor
 	// present were deleted.
 	col.stats.Full = !col.incremental || col.presentPhase || !done.RefreshDeletes
+	if col.stats.Full && col.incremental {
+		// The server chose a present phase (no session log, or one too
+		// short): it listed every unchanged entry, and the cloud compares.
+		col.stats.Fallback = "the server answered the cookie with a present phase " +
+			"(every entry listed; a syncprov-sessionlog lets it send deletes instead)"
+	}
 	return ldapRead{batch: col.done(), dns: col.dns, stats: col.stats,
 		next: ldapCursor{Mode: ModeSyncrepl, Cookie: cookie}}, nil
 }

@@ -219,5 +219,6 @@ func checkOAuth(c *Collection) Result {
 			"read proves nothing of the trust", c.Email, outcome(p), errorCodeOf(p.Body))
 	}
 	return r.done("Check the auth server and partner application on Exchange " +
-		"(Get-AuthServer, Get-PartnerApplication) and Test-OAuthConnectivity.")
+		"(Get-AuthServer, Get-PartnerApplication) and Test-OAuthConnectivity, and that no " +
+		"proxy in front of /api pre-authenticates or rewrites the request.")
 }
