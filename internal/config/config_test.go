@@ -81,6 +81,10 @@ func TestParseErrors(t *testing.T) {
 			"listen: want a string, got a list (line 5)"},
 		{"block list item", "    targetAddressDomains: [contoso.test]",
 			"    targetAddressDomains:\n      - {a: b}", "connectors[0].targetAddressDomains"},
+		{"connector domain twice", "targetAddressDomains: [contoso.test]",
+			"targetAddressDomains: [contoso.test, CONTOSO.test]",
+			`connectors[0].targetAddressDomains[1]: "CONTOSO.test" is routed by ` +
+				`connectors[0].targetAddressDomains[0] already`},
 		{"database names differ in case", "CLOUD-DB02", "cloud-db01",
 			`databases[1].name: "cloud-db01" already names databases[0]`},
 		{"missing dsn", "    dsn: postgres://hg@db.contoso.test/mail\n", "",

@@ -81,17 +81,32 @@ func (c *Config) validateDatabases(add func(field, format string, args ...any)) 
 }
 
 func (c *Config) validateConnectors(add func(field, format string, args ...any)) {
+	names := map[string]int{}
+	routed := map[string]string{} // domain → the enabled connector field routing it
 	for i, cn := range c.Connectors {
 		at := fmt.Sprintf("connectors[%d]", i)
 		if cn.Name == "" {
 			add(at+".name", "required")
+		} else if j, dup := names[strings.ToUpper(cn.Name)]; dup {
+			add(at+".name", "%q already names connectors[%d] (names ignore case)", cn.Name, j)
+		} else {
+			names[strings.ToUpper(cn.Name)] = i
 		}
 		if len(cn.TargetAddressDomains) == 0 {
 			add(at+".targetAddressDomains", "list at least one domain")
 		}
 		for j, d := range cn.TargetAddressDomains {
+			field := fmt.Sprintf("%s.targetAddressDomains[%d]", at, j)
 			if d == "" {
-				add(fmt.Sprintf("%s.targetAddressDomains[%d]", at, j), "empty domain")
+				add(field, "empty domain")
+				continue
+			}
+			// Two enabled connectors for one domain would leave which one
+			// routes it to chance.
+			if other, dup := routed[strings.ToLower(d)]; dup && cn.On() {
+				add(field, "%q is routed by %s already (domains ignore case)", d, other)
+			} else if cn.On() {
+				routed[strings.ToLower(d)] = field
 			}
 		}
 		if err := absoluteURL(cn.DiscoveryEndpoint); err != nil {

@@ -3,12 +3,15 @@ package demo
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hybridgraph/hybridgraph/internal/directory"
 )
 
 // These tests run the whole organisation through its real HTTP stacks: the
@@ -407,4 +410,28 @@ func TestPreferBodyContentType(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMailboxInUnopenedDatabase: a running gateway whose mailbox was moved
+// (by a configuration listing more databases) into a database it has not
+// opened answers 503 with Retry-After, naming the store, not a 500.
+func TestMailboxInUnopenedDatabase(t *testing.T) {
+	o := startOrg(t, Options{})
+	ctx := context.Background()
+	alice, err := o.sys.cloud.Directory.Lookup(ctx, "alice@contoso.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.sys.cloud.Directory.Place(ctx, alice.ObjectID, directory.Placement{
+		Premises: directory.Cloud, RecipientType: directory.UserMailbox,
+		Database: "CLOUD-PG09"}); err != nil {
+		t.Fatal(err)
+	}
+	r := call(t, "GET", o.d.CloudURL+"/v1.0/me/messages", o.token(t, "alice@contoso.test"), nil)
+	code, _ := r.errorCode(t)
+	if r.status != http.StatusServiceUnavailable || code != "ErrorMailboxStoreUnavailable" ||
+		r.header.Get("Retry-After") == "" {
+		t.Errorf("got %d %s (Retry-After %q); want 503 ErrorMailboxStoreUnavailable with "+
+			"Retry-After", r.status, code, r.header.Get("Retry-After"))
+	}
 }

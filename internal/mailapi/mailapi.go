@@ -137,9 +137,20 @@ func engineError(err error) error {
 			"The item was changed by another request.")
 	case errors.Is(err, store.ErrMailboxLocked):
 		return mailboxMoving(err)
+	case errors.Is(err, mailbox.ErrDatabaseNotOpen):
+		// Another gateway, whose configuration lists the database, may
+		// serve the retry; this one will not until it is reconfigured.
+		e := httpserver.Wrap(err, http.StatusServiceUnavailable, "ErrorMailboxStoreUnavailable",
+			"The mailbox database is not available on this server.")
+		e.Header = http.Header{"Retry-After": {DatabaseRetryAfter}}
+		return e
 	}
 	return err
 }
+
+// DatabaseRetryAfter is the Retry-After, in seconds, of the answer for a
+// mailbox in a database this server has not opened.
+const DatabaseRetryAfter = "30"
 
 // MoveRetryAfter is the Retry-After, in seconds, of the answer to a write
 // that a mailbox move refused: the lock lasts as long as the move's last

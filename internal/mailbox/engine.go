@@ -55,6 +55,12 @@ type Directory interface {
 // organisation.
 var ErrUnknownRecipient = errors.New("unknown recipient")
 
+// ErrDatabaseNotOpen means the directory places a mailbox in a database
+// this server has not opened: moved there by a configuration that lists
+// it while this server's does not.
+var ErrDatabaseNotOpen = errors.New("not open on this server (its configuration does not " +
+	"list it)")
+
 // Options configure an engine.
 type Options struct {
 	// Databases are this premises' mailbox databases by name.

@@ -53,7 +53,7 @@ const rootName = "Top of Information Store"
 func (e *Engine) db(ref Ref) (store.Store, error) {
 	db, ok := e.opts.Databases[ref.Database]
 	if !ok || db == nil {
-		return nil, fmt.Errorf("mailbox database %q is not on this premises", ref.Database)
+		return nil, fmt.Errorf("mailbox database %q: %w", ref.Database, ErrDatabaseNotOpen)
 	}
 	return db, nil
 }
