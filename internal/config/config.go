@@ -143,6 +143,9 @@ func Parse(b []byte) (*Config, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("more than one YAML document")
 	}
+	if err := checkScalars(b); err != nil {
+		return nil, err
+	}
 	c.defaults()
 	if err := c.Validate(); err != nil {
 		return nil, err

@@ -85,6 +85,12 @@ func TestParseErrors(t *testing.T) {
 			"targetAddressDomains: [contoso.test, CONTOSO.test]",
 			`connectors[0].targetAddressDomains[1]: "CONTOSO.test" is routed by ` +
 				`connectors[0].targetAddressDomains[0] already`},
+		{"fraction for max top", "  proxyTimeout: 15s\n", "  maxTop: 1.5\n",
+			"limits.maxTop: want an integer, got 1.5"},
+		{"zero max top", "  proxyTimeout: 15s\n", "  maxTop: 0\n",
+			"limits.maxTop: want at least 1 (leave it out for the default, 1000)"},
+		{"quoted yes for enabled", "enabled: true", `enabled: "yes"`,
+			`connectors[0].enabled: want true or false, got "yes"`},
 		{"database names differ in case", "CLOUD-DB02", "cloud-db01",
 			`databases[1].name: "cloud-db01" already names databases[0]`},
 		{"missing dsn", "    dsn: postgres://hg@db.contoso.test/mail\n", "",

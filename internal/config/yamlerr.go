@@ -132,3 +132,57 @@ func kindName(tag string) string {
 	}
 	return tag
 }
+
+// checkScalars refuses what yaml.v3 lets through into this package's
+// fields without a word: a fraction where every number is an integer
+// (1.5 would become 1), a quoted or YAML 1.1 word for enabled ("yes"),
+// and an explicit maxTop of 0 (0 stands for the default when omitted).
+func checkScalars(src []byte) error {
+	var root yaml.Node
+	if yaml.Unmarshal(src, &root) != nil {
+		return nil // the decoder has reported it
+	}
+	var errs []string
+	walkScalars(&root, "", func(path string, n *yaml.Node) {
+		key := path[strings.LastIndex(path, ".")+1:]
+		switch {
+		case n.Tag == "!!float":
+			errs = append(errs, fmt.Sprintf("%s: want an integer, got %s (line %d)", path,
+				n.Value, n.Line))
+		case key == "enabled" && n.Tag != "!!bool":
+			errs = append(errs, fmt.Sprintf("%s: want true or false, got %q (line %d)", path,
+				n.Value, n.Line))
+		case path == "limits.maxTop" && n.Value == "0":
+			errs = append(errs, fmt.Sprintf("%s: want at least 1 (leave it out for the "+
+				"default, %d) (line %d)", path, DefaultMaxTop, n.Line))
+		}
+	})
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// walkScalars calls f with the path of every scalar value under n.
+func walkScalars(n *yaml.Node, at string, f func(path string, n *yaml.Node)) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkScalars(c, at, f)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if at != "" {
+				p = at + "." + p
+			}
+			walkScalars(n.Content[i+1], p, f)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			walkScalars(c, fmt.Sprintf("%s[%d]", at, i), f)
+		}
+	case yaml.ScalarNode:
+		f(at, n)
+	}
+}
