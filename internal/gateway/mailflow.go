@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/deploy"
+	"github.com/hybridgraph/hybridgraph/internal/directory"
+	"github.com/hybridgraph/hybridgraph/internal/mailbox"
 	"github.com/hybridgraph/hybridgraph/internal/mailflow"
 )
 
@@ -39,4 +42,50 @@ func RunQueue(ctx context.Context, wg *sync.WaitGroup, p *deploy.Premises, smart
 			log.Error("mail queue stopped", "err", err)
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sweepOutboxes(ctx, p, log)
+	}()
+}
+
+// OutboxSweepInterval is how often the mailboxes' Outboxes are swept for
+// sends a stopped process left there (mailbox.ResumeSends).
+const OutboxSweepInterval = time.Minute
+
+// sweepOutboxes finishes, every OutboxSweepInterval until ctx ends, the
+// sends left in the Outbox of p's mailboxes by a process stopped mid-send.
+// Gateways sharing databases may sweep at once: a send finished twice
+// writes nothing twice.
+func sweepOutboxes(ctx context.Context, p *deploy.Premises, log *slog.Logger) {
+	t := time.NewTicker(OutboxSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		users, err := p.Directory.All(ctx)
+		if err != nil {
+			log.Error("outbox sweep", "err", err)
+			continue
+		}
+		for _, u := range users {
+			if u.Premises != p.Side || u.RecipientType != directory.UserMailbox {
+				continue
+			}
+			if _, ok := p.Stores[u.Database]; !ok {
+				continue
+			}
+			n, err := p.Engine.ResumeSends(ctx, u.Ref(), mailbox.ResumeAfter)
+			if err != nil && ctx.Err() == nil {
+				log.Error("outbox sweep", "user", u.UPN, "err", err)
+			}
+			if n > 0 {
+				log.Warn("finished sends a stopped process left in the Outbox", "user", u.UPN,
+					"sends", n)
+			}
+		}
+	}
 }

@@ -20,7 +20,9 @@ import (
 // other databases and the queue, so commit orders its writes instead: the
 // message goes to the Outbox first, then to each recipient, and into Sent
 // Items last. A send that fails part way leaves the message in the Outbox,
-// never in Sent Items as if it had gone.
+// never in Sent Items as if it had gone; ResumeSends (outbox.go) finishes
+// it later. Every item and queue entry a send writes has an id derived
+// from its Outbox item, so finishing it again writes nothing twice.
 
 // commitTimeout bounds the commit phase, which no longer follows the
 // caller's context and so needs a limit of its own.
@@ -91,6 +93,9 @@ func (e *Engine) commit(ctx context.Context, db store.Store, ref Ref, out outgoi
 	if err := claim(ctx); err != nil {
 		return err
 	}
+	if err := out.keyByOutbox(); err != nil {
+		return err
+	}
 	failed := e.deliverLocal(ctx, db, out)
 	queued := e.enqueue(ctx, db, out)
 	for _, addr := range out.route.unknown {
@@ -111,6 +116,9 @@ func (e *Engine) deliverLocal(ctx context.Context, db store.Store, out outgoing)
 	var failed []failure
 	for _, d := range out.route.local {
 		err := retry(ctx, func() error { return d.db.InsertItems(ctx, d.item) })
+		if errors.Is(err, store.ErrConflict) {
+			err = nil // an earlier attempt of this send delivered it (derivedID)
+		}
 		if errors.Is(err, store.ErrMailboxLocked) {
 			err = e.deliverMoving(ctx, db, d.address, address(out.owner), out.raw)
 		}
@@ -130,9 +138,13 @@ func (e *Engine) enqueue(ctx context.Context, db store.Store, out outgoing) erro
 	if len(out.route.remote) == 0 {
 		return nil
 	}
-	m := store.Outbound{ID: newID(), From: address(out.owner), Recipients: out.route.remote,
-		MIME: out.raw, NextAttempt: e.now()}
-	if err := retry(ctx, func() error { return db.Enqueue(ctx, m) }); err != nil {
+	m := store.Outbound{ID: derivedID(out.outbox.ID, "queue"), From: address(out.owner),
+		Recipients: out.route.remote, MIME: out.raw, NextAttempt: e.now()}
+	err := retry(ctx, func() error { return db.Enqueue(ctx, m) })
+	if errors.Is(err, store.ErrConflict) {
+		err = nil // an earlier attempt of this send queued it
+	}
+	if err != nil {
 		return fmt.Errorf("send: queue for the other premises: %w", err)
 	}
 	return nil
@@ -156,6 +168,34 @@ func (e *Engine) file(ctx context.Context, db store.Store, ref Ref, out outgoing
 		return fmt.Errorf("send: file the sent copy: %w", err)
 	}
 	return nil
+}
+
+// keyByOutbox gives each local recipient's copy the id derivedID makes
+// from the Outbox item, so that finishing the send again writes none twice.
+func (out *outgoing) keyByOutbox() error {
+	for i, d := range out.route.local {
+		it, err := withID(d.item, derivedID(out.outbox.ID, "to:"+d.item.MailboxID))
+		if err != nil {
+			return err
+		}
+		out.route.local[i].item = it
+	}
+	return nil
+}
+
+// withID is it under another id.
+func withID(it store.Item, id string) (store.Item, error) {
+	m, err := readStored(it.Doc)
+	if err != nil {
+		return store.Item{}, err
+	}
+	m["id"] = id
+	n, err := toItem(Ref{ID: it.MailboxID}, m)
+	if err != nil {
+		return store.Item{}, err
+	}
+	n.MIME = it.MIME
+	return n, nil
 }
 
 // retry runs write up to writeAttempts times until it succeeds. Every

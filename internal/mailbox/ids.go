@@ -25,6 +25,16 @@ const maxIDLength = 512
 
 func newID() string { return randomText(idBytes) }
 
+// derivedID is the id of the item that one send makes from its Outbox item
+// for a purpose (a recipient's mailbox, the report, the queue entry): the
+// same for every attempt of that send, so that a send finished again after
+// a crash finds what the first attempt wrote (ErrConflict) instead of
+// writing it twice. It has the form of newID's.
+func derivedID(outboxID, purpose string) string {
+	sum := sha256.Sum256([]byte("hybridgraph send\x00" + outboxID + "\x00" + purpose))
+	return base64.RawURLEncoding.EncodeToString(sum[:idBytes])
+}
+
 // newChangeKey returns a fresh change key. Every write of an item gets a
 // new one; "@odata.etag" is W/"<changeKey>" (graph-api.md §2.2).
 func newChangeKey() string { return randomText(12) }

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -70,7 +71,13 @@ func (e *Engine) reportUndeliverable(ctx context.Context, ref Ref, out outgoing,
 		)
 		db, it, err = e.inboxItem(ctx, ref, raw)
 		if err == nil {
+			it, err = withID(it, derivedID(out.outbox.ID, "report"))
+		}
+		if err == nil {
 			err = retry(ctx, func() error { return db.InsertItems(ctx, it) })
+		}
+		if errors.Is(err, store.ErrConflict) {
+			err = nil // an earlier attempt of this send reported it
 		}
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hybridgraph/hybridgraph/internal/httpserver"
 	"github.com/hybridgraph/hybridgraph/internal/store"
@@ -20,6 +21,7 @@ type writeHook struct {
 	cancelAfter int // cancel once this many writes succeeded; 0 never
 	cancel      context.CancelFunc
 	failInserts map[string]int // mailbox id: how many inserts fail
+	crashAfter  int            // every write fails once this many succeeded; 0 never
 }
 
 var errInjected = errors.New("injected store failure")
@@ -31,6 +33,9 @@ func (h *writeHook) before(ctx context.Context, insertInto string) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.crashAfter > 0 && h.writes >= h.crashAfter {
+		return errInjected // the process is gone: nothing more is written
+	}
 	if h.failInserts[insertInto] > 0 {
 		h.failInserts[insertInto]--
 		return errInjected
@@ -432,4 +437,51 @@ func TestSendRacesAnEdit(t *testing.T) {
 		t.Fatalf("Send after a concurrent edit: got %v, want success", err)
 	}
 	checkWholeSend(t, f)
+}
+
+// TestResumeSends stops a send after each of its writes in turn, as a
+// gateway killed mid-send would: the message sits in the Outbox. Once it
+// has sat there past ResumeAfter, ResumeSends finishes the send, writing
+// nothing twice; a second call finds nothing to do, and a message that
+// has just gone to the Outbox is left to the send under way.
+func TestResumeSends(t *testing.T) {
+	// Writes: Outbox copy, bob's copy, queue entry, report, Sent Items.
+	for _, how := range []string{"Send", "SendMail"} {
+		for k := 1; k <= 4; k++ {
+			t.Run(how+"/crash after write "+string(rune('0'+k)), func(t *testing.T) {
+				f := newFixture(t)
+				ctx := context.Background()
+				e := hooked(f, &writeHook{crashAfter: k})
+				var err error
+				if how == "Send" {
+					d, derr := f.e.CreateDraft(ctx, alice, "",
+						[]byte(`{"subject":"Lunch?",`+lunchTo+`}`))
+					if derr != nil {
+						t.Fatal(derr)
+					}
+					err = e.Send(ctx, alice, d.ID)
+				} else {
+					err = e.SendMail(ctx, alice, []byte(`{"subject":"Lunch?",`+lunchTo+`}`), true)
+				}
+				if err == nil {
+					t.Fatal("the send finished although its writes failed")
+				}
+				if n := count(t, f, alice, Outbox); n != 1 {
+					t.Fatalf("after the crash the Outbox holds %d messages, want 1", n)
+				}
+				// Not yet: the send might still be under way.
+				if n, err := f.e.ResumeSends(ctx, alice, time.Hour); err != nil || n != 0 {
+					t.Fatalf("ResumeSends of a fresh Outbox item: %d, %v; want 0", n, err)
+				}
+				if n, err := f.e.ResumeSends(ctx, alice, 0); err != nil || n != 1 {
+					t.Fatalf("ResumeSends: %d, %v; want 1", n, err)
+				}
+				checkWholeSend(t, f)
+				if n, err := f.e.ResumeSends(ctx, alice, 0); err != nil || n != 0 {
+					t.Errorf("second ResumeSends: %d, %v; want 0", n, err)
+				}
+				checkWholeSend(t, f)
+			})
+		}
+	}
 }
