@@ -137,28 +137,39 @@ func progress(w io.Writer) func(context.Context, directory.MoveJob) error {
 	}
 }
 
-// openMover opens both premises as --data or --config name them: the
-// data directory's SQLite databases, or the configured cloud databases
-// (PostgreSQL ones too) with the data directory's on-prem ones.
-func openMover(ctx context.Context, f moveFlags) (*move.Mover, func(), error) {
-	l := deploy.Layout{Dir: f.data}
-	var cloudNames []string
-	if f.config != "" {
-		c, err := config.Load(f.config)
+// deploymentOf is the deployment --data or --config names: the data
+// directory with its SQLite cloud databases, or serve's configuration with
+// the cloud databases it lists (PostgreSQL ones too) over its data
+// directory. cloudNames are the cloud databases to open.
+func deploymentOf(ctx context.Context, data, configPath string) (l deploy.Layout,
+	d *deploy.Deployment, cloudNames []string, err error) {
+	l = deploy.Layout{Dir: data}
+	if configPath != "" {
+		c, err := config.Load(configPath)
 		if err != nil {
-			return nil, nil, err
+			return l, nil, nil, err
 		}
 		l = deploy.Layout{Dir: c.Data.Directory, Stores: gateway.Opener(ctx, c)}
 		for _, db := range c.Databases {
 			cloudNames = append(cloudNames, db.Name)
 		}
 	}
-	d, err := l.Load()
+	if d, err = l.Load(); err != nil {
+		return l, nil, nil, err
+	}
+	if configPath == "" {
+		cloudNames = d.CloudDatabases
+	}
+	return l, d, cloudNames, nil
+}
+
+// openMover opens both premises as --data or --config name them: the
+// data directory's SQLite databases, or the configured cloud databases
+// (PostgreSQL ones too) with the data directory's on-prem ones.
+func openMover(ctx context.Context, f moveFlags) (*move.Mover, func(), error) {
+	l, d, cloudNames, err := deploymentOf(ctx, f.data, f.config)
 	if err != nil {
 		return nil, nil, err
-	}
-	if f.config == "" {
-		cloudNames = d.CloudDatabases
 	}
 	topo, err := onprem.LoadTopology(l.TopologyFile())
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

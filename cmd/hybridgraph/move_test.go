@@ -159,11 +159,30 @@ func TestMoveMailboxConfig(t *testing.T) {
 	if err := demo.Seed(ctx, l, &deploy.Deployment{}); err != nil {
 		t.Fatal(err)
 	}
+	eml := filepath.Join(t.TempDir(), "hello.eml")
+	if err := os.WriteFile(eml, []byte("From: a@example.test\r\nTo: bob@contoso.test\r\n"+
+		"Subject: imported into PostgreSQL\r\n\r\nHello.\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, to := range []string{"CLOUD-PG01", demo.CloudDB} {
 		code, stdout, stderr := runMove(t, "--config", path, "--grace", "10ms",
 			"--user", "bob@contoso.test", "--to", to)
 		if code != 0 || !strings.Contains(stdout, "to cloud/"+to) {
 			t.Fatalf("move to %s: exit %d\nstdout %s\nstderr %s", to, code, stdout, stderr)
+		}
+		if to != "CLOUD-PG01" {
+			continue
+		}
+		// On PostgreSQL, bob's mailbox is imported into through the
+		// configuration; the data directory alone says to use it.
+		out := cli(t, 1, "import", "--data", dir, "--user", "bob@contoso.test", eml)
+		if !strings.Contains(out, "CLOUD-PG01, which the data directory does not hold: "+
+			"import with --config") {
+			t.Errorf("import --data into PostgreSQL: got %q", out)
+		}
+		out = cli(t, 0, "import", "--config", path, "--user", "bob@contoso.test", eml)
+		if !strings.Contains(out, "imported 1, skipped 0") {
+			t.Errorf("import --config: got %q, want one message imported", out)
 		}
 	}
 }
