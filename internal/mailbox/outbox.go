@@ -35,8 +35,10 @@ func (e *Engine) ResumeSends(ctx context.Context, ref Ref, olderThan time.Durati
 	if err != nil {
 		return 0, fmt.Errorf("resume sends: %w", err)
 	}
+	// Drafts saved into the Outbox are not sends; the oldest sends first.
 	items, err := db.ListItems(ctx, store.Query{MailboxID: ref.ID, FolderID: outbox.ID,
-		Top: maxResumed})
+		Where: "is_draft = ?", Args: []any{false},
+		OrderBy: []store.Order{{Column: "modified"}}, Top: maxResumed})
 	if err != nil {
 		return 0, fmt.Errorf("resume sends: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hybridgraph/hybridgraph/internal/store"
 	"github.com/hybridgraph/hybridgraph/internal/store/sqlstore"
 )
@@ -16,18 +18,23 @@ import (
 const ClaimLease = 10 * time.Minute
 
 // Enqueue adds a message to the outbound queue. A zero NextAttempt means
-// now. A duplicate id is ErrConflict.
+// now. A duplicate id, or the id of a message delivered in the last
+// DoneKept, is ErrConflict.
 func (db *DB) Enqueue(ctx context.Context, m store.Outbound) error {
 	rcpts, err := json.Marshal(m.Recipients)
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	_, err = db.pool.Exec(ctx,
+	tag, err := db.pool.Exec(ctx,
 		`INSERT INTO outbound (id, sender, recipients, mime, attempts, next_attempt, last_error)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		 SELECT $1::text, $2::text, $3::text, $4::bytea, $5::integer, $6::bigint, $7::text
+		 WHERE NOT EXISTS (SELECT 1 FROM outbound_done WHERE id = $1::text)`,
 		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, sqlstore.Millis(m.NextAttempt), m.LastError)
 	if err != nil {
 		return storeError(err, "enqueue")
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("enqueue %s: delivered already: %w", m.ID, store.ErrConflict)
 	}
 	return nil
 }
@@ -57,10 +64,26 @@ func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]store.Outbou
 	return collect(rows, sqlstore.ScanOutbound, "due")
 }
 
-// Dequeue removes a delivered message, or fails with ErrNotFound.
+// Dequeue removes a delivered message, or fails with ErrNotFound, and
+// keeps its id for sqlstore.DoneKept (forgetting older ones).
 func (db *DB) Dequeue(ctx context.Context, id string) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM outbound WHERE id = $1`, id)
-	return oneRow(tag, err, "dequeue")
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM outbound WHERE id = $1`, id)
+		if err := oneRow(tag, err, "dequeue"); err != nil {
+			return err
+		}
+		now := time.Now()
+		if _, err := tx.Exec(ctx, `INSERT INTO outbound_done (id, done_at) VALUES ($1, $2)
+			ON CONFLICT (id) DO NOTHING`, id, sqlstore.Millis(now)); err != nil {
+			return fmt.Errorf("dequeue: %w", err)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM outbound_done WHERE done_at < $1`,
+			sqlstore.Millis(now.Add(-sqlstore.DoneKept)))
+		if err != nil {
+			return fmt.Errorf("dequeue: %w", err)
+		}
+		return nil
+	})
 }
 
 // Defer records a failed attempt: the attempt count goes up by one, the

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -11,18 +12,24 @@ import (
 )
 
 // Enqueue adds a message to the outbound queue. A zero NextAttempt means
-// now. A duplicate id is ErrConflict.
+// now. A duplicate id, or the id of a message delivered in the last
+// DoneKept, is ErrConflict.
 func (db *DB) Enqueue(ctx context.Context, m store.Outbound) error {
 	rcpts, err := json.Marshal(m.Recipients)
 	if err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
-	_, err = db.write.ExecContext(ctx,
+	res, err := db.write.ExecContext(ctx,
 		`INSERT INTO outbound (id, sender, recipients, mime, attempts, next_attempt, last_error)
-		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, sqlstore.Millis(m.NextAttempt), m.LastError)
+		 SELECT ?, ?, ?, ?, ?, ?, ?
+		 WHERE NOT EXISTS (SELECT 1 FROM outbound_done WHERE id = ?)`,
+		m.ID, m.From, string(rcpts), m.MIME, m.Attempts, sqlstore.Millis(m.NextAttempt), m.LastError,
+		m.ID)
 	if err != nil {
 		return storeError(err, "enqueue")
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("enqueue %s: delivered already: %w", m.ID, store.ErrConflict)
 	}
 	return nil
 }
@@ -41,10 +48,26 @@ func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]store.Outbou
 	return collect(rows, sqlstore.ScanOutbound)
 }
 
-// Dequeue removes a delivered message, or fails with ErrNotFound.
+// Dequeue removes a delivered message, or fails with ErrNotFound, and
+// keeps its id for sqlstore.DoneKept (forgetting older ones).
 func (db *DB) Dequeue(ctx context.Context, id string) error {
-	res, err := db.write.ExecContext(ctx, `DELETE FROM outbound WHERE id = ?`, id)
-	return oneRow(res, err, "dequeue")
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM outbound WHERE id = ?`, id)
+		if err := oneRow(res, err, "dequeue"); err != nil {
+			return err
+		}
+		now := time.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbound_done (id, done_at) VALUES (?, ?)
+			ON CONFLICT (id) DO NOTHING`, id, sqlstore.Millis(now)); err != nil {
+			return fmt.Errorf("dequeue: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM outbound_done WHERE done_at < ?`,
+			sqlstore.Millis(now.Add(-sqlstore.DoneKept)))
+		if err != nil {
+			return fmt.Errorf("dequeue: %w", err)
+		}
+		return nil
+	})
 }
 
 // Defer records a failed attempt: the attempt count goes up by one and the

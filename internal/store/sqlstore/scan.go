@@ -88,3 +88,8 @@ func Millis(t time.Time) int64 {
 	}
 	return t.UnixMilli()
 }
+
+// DoneKept is how long the id of a delivered outbound message is kept, so
+// that Enqueue refuses it: far longer than a stopped send waits before it
+// is finished again (mailbox.ResumeAfter).
+const DoneKept = 24 * time.Hour

@@ -56,4 +56,14 @@ func testQueue(t *testing.T, db store.Store) {
 			t.Errorf("missing queue entry: got %v, want ErrNotFound", err)
 		}
 	}
+	// A delivered id is not queued again: a send finished again after a
+	// crash must not send its message twice.
+	err = db.Enqueue(ctx, store.Outbound{ID: "q1", MIME: []byte("again")})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("enqueue of a delivered id: got %v, want ErrConflict", err)
+	}
+	if due, err := db.Due(ctx, later.Add(2*time.Hour), 10); err != nil || len(due) != 1 ||
+		due[0].ID != "q2" {
+		t.Errorf("Due after the refused enqueue: got %+v, %v; want q2 alone", due, err)
+	}
 }
