@@ -42,6 +42,14 @@ func RunQueue(ctx context.Context, wg *sync.WaitGroup, p *deploy.Premises, smart
 			log.Error("mail queue stopped", "err", err)
 		}
 	}()
+	SweepOutboxes(ctx, wg, p, log)
+}
+
+// SweepOutboxes runs the Outbox sweep of p (sweepOutboxes) until ctx
+// ends; wg counts it. RunQueue starts it; a gateway without a queue
+// starts it alone.
+func SweepOutboxes(ctx context.Context, wg *sync.WaitGroup, p *deploy.Premises,
+	log *slog.Logger) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -187,6 +187,9 @@ func (s *Server) serve(c *config.Config) {
 	s.cancel = cancel
 	if c.SMTP.SmartHost != "" {
 		RunQueue(wctx, &s.wg, s.cloud, c.SMTP.SmartHost, s.log)
+	} else {
+		// No queue, but sends cut short still need finishing.
+		SweepOutboxes(wctx, &s.wg, s.cloud, s.log)
 	}
 }
 

@@ -170,11 +170,16 @@ func (e *Engine) file(ctx context.Context, db store.Store, ref Ref, out outgoing
 	return nil
 }
 
-// keyByOutbox gives each local recipient's copy the id derivedID makes
-// from the Outbox item, so that finishing the send again writes none twice.
+// keyByOutbox gives each local recipient's copy the id copyID makes from
+// the message id (or, without one, derivedID from the Outbox item), so
+// that finishing the send again, by whatever route, writes none twice.
 func (out *outgoing) keyByOutbox() error {
 	for i, d := range out.route.local {
-		it, err := withID(d.item, derivedID(out.outbox.ID, "to:"+d.item.MailboxID))
+		id := derivedID(out.outbox.ID, "to:"+d.item.MailboxID)
+		if out.messageID != "" {
+			id = copyID(out.messageID, d.item.MailboxID)
+		}
+		it, err := withID(d.item, id)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,15 +14,40 @@ import (
 // Deliver puts an Internet message into the Inbox of ref, unread, received
 // now. Local sends and the mail-flow worker (mail from the other premises)
 // both deliver through it.
+//
+// A message whose Internet message id the mailbox holds a copy of already
+// (delivered by a send, or by an earlier attempt that the sender retried)
+// is not delivered again (copyID).
 func (e *Engine) Deliver(ctx context.Context, ref Ref, raw []byte) error {
 	db, it, err := e.inboxItem(ctx, ref, raw)
 	if err != nil {
 		return fmt.Errorf("deliver: %w", err)
 	}
-	if err := db.InsertItems(ctx, it); err != nil {
+	if it, err = keyByMessageID(it); err != nil {
+		return fmt.Errorf("deliver: %w", err)
+	}
+	err = db.InsertItems(ctx, it)
+	if errors.Is(err, store.ErrConflict) {
+		return nil // this mailbox has its copy already
+	}
+	if err != nil {
 		return fmt.Errorf("deliver: %w", err)
 	}
 	return nil
+}
+
+// keyByMessageID gives it the id copyID makes from its Internet message
+// id; one without a message id keeps its own.
+func keyByMessageID(it store.Item) (store.Item, error) {
+	m, err := readStored(it.Doc)
+	if err != nil {
+		return store.Item{}, err
+	}
+	messageID, _ := m["internetMessageId"].(string)
+	if messageID == "" {
+		return it, nil
+	}
+	return withID(it, copyID(messageID, it.MailboxID))
 }
 
 // inboxItem makes raw into a new item of ref's Inbox, received now, and

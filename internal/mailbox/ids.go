@@ -35,6 +35,15 @@ func derivedID(outboxID, purpose string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:idBytes])
 }
 
+// copyID is the id of the copy of the message with Internet message id
+// messageID in a mailbox's Inbox, however it came there (a local send, the
+// mail flow from the other premises, a send finished again after a crash,
+// an SMTP retry): the mailbox gets one copy of a message, as Exchange's
+// duplicate delivery detection keeps it.
+func copyID(messageID, mailboxID string) string {
+	return derivedID("message "+messageID, "to:"+mailboxID)
+}
+
 // newChangeKey returns a fresh change key. Every write of an item gets a
 // new one; "@odata.etag" is W/"<changeKey>" (graph-api.md §2.2).
 func newChangeKey() string { return randomText(12) }

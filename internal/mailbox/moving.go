@@ -67,10 +67,17 @@ func (e *Engine) deliverMoving(ctx context.Context, db store.Store, address, fro
 			return retry(ctx, func() error { return db.Enqueue(ctx, m) })
 		}
 		to, it, err := e.inboxItem(ctx, loc.Mailbox, raw)
+		if err == nil {
+			it, err = keyByMessageID(it)
+		}
 		if err != nil {
 			return err
 		}
-		return retry(ctx, func() error { return to.InsertItems(ctx, it) })
+		err = retry(ctx, func() error { return to.InsertItems(ctx, it) })
+		if errors.Is(err, store.ErrConflict) {
+			return nil // the mailbox has its copy already
+		}
+		return err
 	})
 }
 

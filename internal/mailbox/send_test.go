@@ -545,3 +545,52 @@ func deleteDrafts(t *testing.T, f *fixture) {
 		}
 	}
 }
+
+// TestDeliverOnce: a mailbox gets one copy of a message (by its Internet
+// message id) whatever the route: an SMTP retry of a relayed message, or a
+// send finished again on another premises, which delivers locally what
+// the first attempt relayed. A message without a message id is delivered
+// each time.
+func TestDeliverOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	withID := []byte("Message-ID: <once@contoso.test>\r\nFrom: x@example.test\r\n" +
+		"To: bob@contoso.test\r\nSubject: once\r\n\r\nHi.\r\n")
+	for range 2 {
+		if err := f.e.Deliver(ctx, bob, withID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, f, bob, Inbox); n != 1 {
+		t.Errorf("a message delivered twice: bob holds %d copies, want 1", n)
+	}
+	// A send's local copy, then the same message by the mail flow.
+	if err := f.e.SendMail(ctx, alice, []byte(`{"subject":"hello",`+
+		`"internetMessageId":"<sent@contoso.test>",`+
+		`"toRecipients":[{"emailAddress":{"address":"bob@contoso.test"}}]}`), true); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := f.e.ListMessages(ctx, alice, SentItems, store.Query{})
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("alice's Sent Items: %d, %v", len(sent), err)
+	}
+	raw, err := f.db1.ItemMIME(ctx, alice.ID, sent[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.Deliver(ctx, bob, raw); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, f, bob, Inbox); n != 2 {
+		t.Errorf("after a send and the same message by the mail flow: bob holds %d, want 2", n)
+	}
+	without := []byte("From: x@example.test\r\nTo: bob@contoso.test\r\nSubject: no id\r\n\r\nHi.\r\n")
+	for range 2 {
+		if err := f.e.Deliver(ctx, bob, without); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, f, bob, Inbox); n != 4 {
+		t.Errorf("a message without a message id, twice: bob holds %d, want 4", n)
+	}
+}
