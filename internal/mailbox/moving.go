@@ -83,14 +83,14 @@ func (e *Engine) deliverMoving(ctx context.Context, db store.Store, address, fro
 
 // fileMoving files the sent copy of out in the sender's mailbox when a
 // move had it locked: in the database the directory now names. A sender
-// that moved to the other premises keeps the copy in its Outbox there.
+// that moved to the other premises keeps the copy in its Outbox there,
+// where that premises' Outbox sweep (ResumeSends) finishes the send: the
+// recipients hold their copies already (copyID), so it only files it.
 func (e *Engine) fileMoving(ctx context.Context, ref Ref, out outgoing, keep bool) error {
 	return e.whileMoving(ctx, ref.Address, func(loc Location) error {
 		if !loc.Local {
-			// TODO: file the copy through the other premises; today it
-			// stays in the moved mailbox's Outbox although it was sent.
-			slog.WarnContext(ctx, "send: sender moved to the other premises; sent copy "+
-				"left in its Outbox", "mailbox", ref.ID)
+			slog.InfoContext(ctx, "send: sender moved to the other premises; its Outbox "+
+				"sweep there files the sent copy", "mailbox", ref.ID)
 			return nil
 		}
 		db, err := e.db(loc.Mailbox)
