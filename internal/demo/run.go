@@ -204,13 +204,18 @@ App (client credentials, roles %[1]v): client_id=%[2]s client_secret=%[3]s
 `, DemoRoles, app.ClientID, app.Secret, d.CloudURL, d.TenantID)
 	if len(vars) > 0 {
 		fmt.Fprintf(w, "\nTry:\n")
-		fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s\" '%s/v1.0/me/mailFolders/inbox/messages?$top=3&$select=subject,from'\n", vars[0], d.CloudURL)
+		fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s\" "+
+			"'%s/v1.0/me/mailFolders/inbox/messages?$top=3&$select=subject,from'\n",
+			vars[0], d.CloudURL)
 		if len(vars) > 1 {
-			fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s\" '%s/v1.0/me/messages?$top=3&$select=subject'\n", vars[1], d.CloudURL)
-			fmt.Fprintf(w, `  curl -s -H "Authorization: Bearer $%s" -H 'Content-Type: application/json' \
-       -d '{"message":{"subject":"Hello","body":{"contentType":"text","content":"Across premises."},"toRecipients":[{"emailAddress":{"address":"%s"}}]}}' \
-       '%s/v1.0/me/sendMail'
-`, vars[0], onpremUser.Mail, d.CloudURL)
+			fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s\" "+
+				"'%s/v1.0/me/messages?$top=3&$select=subject'\n", vars[1], d.CloudURL)
+			fmt.Fprintf(w, "  curl -s -H \"Authorization: Bearer $%s\" "+
+				"-H 'Content-Type: application/json' \\\n"+
+				"       -d '{\"message\":{\"subject\":\"Hello\",\"body\":{\"contentType\":"+
+				"\"text\",\"content\":\"Across premises.\"},\"toRecipients\":"+
+				"[{\"emailAddress\":{\"address\":\"%s\"}}]}}' \\\n"+
+				"       '%s/v1.0/me/sendMail'\n", vars[0], onpremUser.Mail, d.CloudURL)
 		}
 	}
 	fmt.Fprintf(w, "\nPress Ctrl-C to stop.\n")
@@ -219,7 +224,8 @@ App (client credentials, roles %[1]v): client_id=%[2]s client_secret=%[3]s
 
 // pickUser returns the user named prefer if it has a mailbox on p, else the
 // first such user (skipping databases skip says cannot serve REST), or nil.
-func pickUser(users []directory.User, p directory.Premises, prefer string, skip func(string) bool) *directory.User {
+func pickUser(users []directory.User, p directory.Premises, prefer string,
+	skip func(string) bool) *directory.User {
 	var first *directory.User
 	for i := range users {
 		u := &users[i]

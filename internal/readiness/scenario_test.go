@@ -364,12 +364,13 @@ func TestScenarios(t *testing.T) {
 	}
 	base := seeded(t)
 	for _, tc := range []struct {
-		name   string
-		edit   func(*onprem.Topology)
-		front  func(t *testing.T, ln net.Listener, onprem string) // a front door, or nil
-		dns    map[string]string                        // name → address for the resolver
-		cert   time.Duration                            // TLS front door certificate life left
-		before func(t *testing.T, dir string)           // changes the data before start
+		name string
+		edit func(*onprem.Topology)
+		// front serves a front door to onprem on ln, or is nil.
+		front  func(t *testing.T, ln net.Listener, onprem string)
+		dns    map[string]string              // name → address for the resolver
+		cert   time.Duration                  // TLS front door certificate life left
+		before func(t *testing.T, dir string) // changes the data before start
 		// foreign signs the S2S tokens with a key the on-prem server does
 		// not trust, as a check of another deployment's data would.
 		foreign bool
@@ -515,8 +516,8 @@ func tlsFrontOn(t *testing.T, ln net.Listener, backend string, life time.Duratio
 	caCert, _ := x509.ParseCertificate(caDER)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	leaf := &x509.Certificate{SerialNumber: big.NewInt(2),
-		Subject:     pkix.Name{CommonName: "mail.contoso.test"},
-		NotBefore:   now.Add(-48 * time.Hour), NotAfter: now.Add(life),
+		Subject:   pkix.Name{CommonName: "mail.contoso.test"},
+		NotBefore: now.Add(-48 * time.Hour), NotAfter: now.Add(life),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		DNSNames:    []string{"mail.contoso.test", "autodiscover.contoso.test"},
 		KeyUsage:    x509.KeyUsageDigitalSignature,

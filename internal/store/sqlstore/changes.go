@@ -8,8 +8,9 @@ import (
 )
 
 // Change tracking. Each mailbox row holds a change counter (change_seq)
-// and a move lock (lock_until, a lease: writes are refused until then). Every item write first advances the counter
-// with BumpSQL, in its own transaction: the row lock that UPDATE takes is
+// and a move lock (lock_until, a lease: writes are refused until then).
+// Every item write first advances the counter with BumpSQL, in its own
+// transaction: the row lock that UPDATE takes is
 // held until commit, so the writers of one mailbox commit one after the
 // other, in the order of their change numbers, and a reader that sees
 // number n+1 also sees n. A database sequence would not give that: its
