@@ -114,22 +114,29 @@ func TestDirectoryDeletesThroughSync(t *testing.T) {
 	}
 
 	// The added user's mailbox works across premises.
-	tok := strings.TrimSpace(cli(t, 0, "token", "--data", dir, "--user", "user1@contoso.test"))
+	if got := getAs(t, dir, "user1@contoso.test", "/v1.0/me/mailFolders/inbox/messages"); got !=
+		http.StatusOK {
+		t.Errorf("user1's inbox through the gateway: got %d, want 200", got)
+	}
+}
+
+// getAs sends GET path to the cloud of dir with a token of upn and returns
+// the status.
+func getAs(t *testing.T, dir, upn, path string) int {
+	t.Helper()
+	tok := strings.TrimSpace(cli(t, 0, "token", "--data", dir, "--user", upn))
 	d, err := deploy.Layout{Dir: dir}.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, d.CloudURL+"/v1.0/me/mailFolders/inbox/messages",
-		nil)
+	req, _ := http.NewRequest(http.MethodGet, d.CloudURL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("user1's inbox through the gateway: got %d, want 200", resp.StatusCode)
-	}
+	return resp.StatusCode
 }
 
 func TestDirectoryRefuses(t *testing.T) {
@@ -274,20 +281,9 @@ func TestDemoAfterRemovals(t *testing.T) {
 	}
 
 	// erin's cloud mailbox answers through the gateway.
-	tok := strings.TrimSpace(cli(t, 0, "token", "--data", dir, "--user", "erin@contoso.test"))
-	d, err := deploy.Layout{Dir: dir}.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, d.CloudURL+"/v1.0/me/mailFolders/inbox", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("erin's inbox: got %d, want 200", resp.StatusCode)
+	if got := getAs(t, dir, "erin@contoso.test", "/v1.0/me/mailFolders/inbox"); got !=
+		http.StatusOK {
+		t.Errorf("erin's inbox: got %d, want 200", got)
 	}
 }
 

@@ -134,17 +134,7 @@ func TestSendSurvivesCancellation(t *testing.T) {
 				defer cancel()
 				e := hooked(f, &writeHook{cancelAfter: k, cancel: cancel})
 
-				var err error
-				if how == "Send" {
-					d, derr := f.e.CreateDraft(context.Background(), alice, "",
-						[]byte(`{"subject":"Lunch?",`+lunchTo+`}`))
-					if derr != nil {
-						t.Fatal(derr)
-					}
-					err = e.Send(ctx, alice, d.ID)
-				} else {
-					err = e.SendMail(ctx, alice, []byte(`{"subject":"Lunch?",`+lunchTo+`}`), true)
-				}
+				err := sendLunch(ctx, t, f, e, how)
 				if err != nil {
 					t.Fatalf("got %v, want the send to finish", err)
 				}
@@ -155,6 +145,21 @@ func TestSendSurvivesCancellation(t *testing.T) {
 			})
 		}
 	}
+}
+
+// sendLunch sends the lunch message from alice with e, by Send (of a
+// draft f's engine saves first) or by SendMail, as how names.
+func sendLunch(ctx context.Context, t *testing.T, f *fixture, e *Engine, how string) error {
+	t.Helper()
+	doc := []byte(`{"subject":"Lunch?",` + lunchTo + `}`)
+	if how != "Send" {
+		return e.SendMail(ctx, alice, doc, true)
+	}
+	d, err := f.e.CreateDraft(context.Background(), alice, "", doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Send(ctx, alice, d.ID)
 }
 
 func checkWholeSend(t *testing.T, f *fixture) {
@@ -459,17 +464,7 @@ func TestResumeSends(t *testing.T) {
 				f := newFixture(t)
 				ctx := context.Background()
 				e := hooked(f, &writeHook{crashAfter: k})
-				var err error
-				if how == "Send" {
-					d, derr := f.e.CreateDraft(ctx, alice, "",
-						[]byte(`{"subject":"Lunch?",`+lunchTo+`}`))
-					if derr != nil {
-						t.Fatal(derr)
-					}
-					err = e.Send(ctx, alice, d.ID)
-				} else {
-					err = e.SendMail(ctx, alice, []byte(`{"subject":"Lunch?",`+lunchTo+`}`), true)
-				}
+				err := sendLunch(ctx, t, f, e, how)
 				if err == nil {
 					t.Fatal("the send finished although its writes failed")
 				}
